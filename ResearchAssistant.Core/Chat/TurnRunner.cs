@@ -1,0 +1,311 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ResearchAssistant.Core.Context;
+using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Llm;
+using ResearchAssistant.Core.Sessions;
+using ResearchAssistant.Core.Sync;
+
+namespace ResearchAssistant.Core.Chat;
+
+/// <summary>
+/// Writes the answers. One worker per session answers its queued messages one at a time, in Seq order, so a
+/// message sent while an answer streams waits its turn instead of racing it. The queue is the database (user
+/// messages stored as <see cref="EventStatus.Queued"/>), so nothing sent is lost if the process dies.
+/// Generation runs apart from any circuit: closing the tab does not stop an answer.
+/// </summary>
+public sealed class TurnRunner(
+    IDbContextFactory<AppDbContext> contexts,
+    IChatModel model,
+    ContextAssembler assembler,
+    SessionBus bus,
+    TimeProvider clock,
+    ILogger<TurnRunner> logger) : IHostedService
+{
+    /// <summary>How often a streaming answer's text is written to the database: what a crash can lose at most.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly ConcurrentDictionary<Guid, SessionWorker> _workers = new();
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _shutdown = new();
+
+    public bool IsGenerating(Guid sessionId) => _workers.ContainsKey(sessionId);
+
+    /// <summary>Makes sure the session's queued messages get answered; cheap to call when nothing is queued.</summary>
+    public void Kick(Guid sessionId, string ownerId) => Wake(sessionId, ownerId, regenerateFor: null);
+
+    /// <summary>Writes a new answer (a sibling of the earlier ones) to the given user message.</summary>
+    public void Regenerate(Guid sessionId, string ownerId, Guid userMessageId) => Wake(sessionId, ownerId, userMessageId);
+
+    /// <summary>Stops the answer being written; its text so far is kept and sealed as stopped.</summary>
+    public bool Stop(Guid sessionId)
+    {
+        if (_workers.TryGetValue(sessionId, out var worker) && worker.Current is { } current)
+        {
+            current.Cancel();
+            return true;
+        }
+        return false;
+    }
+
+    private void Wake(Guid sessionId, string ownerId, Guid? regenerateFor)
+    {
+        lock (_gate)
+        {
+            if (_workers.TryGetValue(sessionId, out var running))
+            {
+                if (regenerateFor is { } id)
+                {
+                    running.Regenerations.Enqueue(id);
+                }
+                running.Woken = true;
+                return;
+            }
+            var worker = new SessionWorker(sessionId, ownerId);
+            if (regenerateFor is { } first)
+            {
+                worker.Regenerations.Enqueue(first);
+            }
+            _workers[sessionId] = worker;
+            worker.Loop = Task.Run(() => RunWorkerAsync(worker));
+        }
+    }
+
+    private async Task RunWorkerAsync(SessionWorker worker)
+    {
+        while (true)
+        {
+            lock (_gate)
+            {
+                worker.Woken = false;
+            }
+            try
+            {
+                await AnswerEverythingWaitingAsync(worker);
+            }
+            catch (Exception ex) when (!_shutdown.IsCancellationRequested)
+            {
+                // Never let one session's failure kill its worker silently; the next Kick retries.
+                logger.LogError(ex, "Answering session {SessionId} failed", worker.SessionId);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            lock (_gate)
+            {
+                if (!worker.Woken || _shutdown.IsCancellationRequested)
+                {
+                    _workers.TryRemove(worker.SessionId, out _);
+                    return;
+                }
+            }
+        }
+    }
+
+    private async Task AnswerEverythingWaitingAsync(SessionWorker worker)
+    {
+        while (!_shutdown.IsCancellationRequested)
+        {
+            if (worker.Regenerations.TryDequeue(out var userMessageId))
+            {
+                await AnswerAsync(worker, userMessageId, admitQueued: false);
+                continue;
+            }
+
+            await using var db = await contexts.CreateDbContextAsync(_shutdown.Token);
+            var next = await db.SessionEvents.AsNoTracking()
+                .Where(e => e.SessionId == worker.SessionId && e.Status == EventStatus.Queued)
+                .OrderBy(e => e.Seq)
+                .Select(e => (Guid?)e.Id)
+                .FirstOrDefaultAsync(_shutdown.Token);
+            if (next is null)
+            {
+                return;
+            }
+            await AnswerAsync(worker, next.Value, admitQueued: true);
+        }
+    }
+
+    private async Task AnswerAsync(SessionWorker worker, Guid userMessageId, bool admitQueued)
+    {
+        await using var db = await contexts.CreateDbContextAsync(_shutdown.Token);
+        var answer = await StartAnswerAsync(db, worker, userMessageId, admitQueued);
+        if (answer is null)
+        {
+            return;
+        }
+        Publish(worker, SessionChangeKind.Changed, answer.Id);
+
+        var branch = await BranchReader.ReadPathAsync(db, worker.SessionId, userMessageId, _shutdown.Token);
+        var prompt = assembler.Assemble(branch);
+
+        using var generation = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
+        worker.Current = generation;
+        var live = new LiveText();
+        var outcome = await StreamAsync(db, worker, answer.Id, prompt, live, generation.Token);
+        worker.Current = null;
+
+        // Sealing must happen even during shutdown: that is what makes a stopped server's answers "interrupted".
+        await db.SessionEvents
+            .Where(e => e.Id == answer.Id && e.Status == EventStatus.Streaming)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(e => e.Content, live.Snapshot())
+                .SetProperty(e => e.Status, outcome.Status)
+                .SetProperty(e => e.FailureReason, outcome.Reason)
+                .SetProperty(e => e.TokenCount, outcome.OutputTokens), CancellationToken.None);
+        Publish(worker, SessionChangeKind.Changed, answer.Id);
+    }
+
+    /// <summary>
+    /// Places a queued question at the end of the active branch and creates the answer's row, streaming and empty,
+    /// in one transaction. Returns null when the question is gone (deleted, or already admitted elsewhere).
+    /// </summary>
+    private async Task<SessionEvent?> StartAnswerAsync(AppDbContext db, SessionWorker worker, Guid userMessageId, bool admitQueued)
+    {
+        var now = clock.GetUtcNow();
+        await using var tx = await db.Database.BeginTransactionAsync(_shutdown.Token);
+        var session = await db.ChatSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == worker.SessionId, _shutdown.Token);
+        var question = await db.SessionEvents.AsNoTracking()
+            .FirstOrDefaultAsync(e => e.Id == userMessageId && e.SessionId == worker.SessionId && e.Kind == EventKind.UserMessage, _shutdown.Token);
+        if (session is null || question is null || admitQueued && question.Status != EventStatus.Queued)
+        {
+            return null;
+        }
+
+        if (admitQueued)
+        {
+            await db.SessionEvents.Where(e => e.Id == userMessageId && e.Status == EventStatus.Queued)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(e => e.ParentId, session.ActiveLeafId)
+                    .SetProperty(e => e.Status, EventStatus.Complete), _shutdown.Token);
+        }
+
+        var answer = await SessionLog.AppendAsync(db, new SessionEvent
+        {
+            Id = Guid.CreateVersion7(now),
+            SessionId = worker.SessionId,
+            Kind = EventKind.AssistantMessage,
+            ParentId = userMessageId,
+            Author = model.Name,
+            Status = EventStatus.Streaming,
+        }, now, _shutdown.Token);
+        await SessionLog.SetActiveLeafAsync(db, worker.SessionId, answer.Id, _shutdown.Token);
+        await tx.CommitAsync(_shutdown.Token);
+        db.ChangeTracker.Clear();
+        return answer;
+    }
+
+    private async Task<Outcome> StreamAsync(AppDbContext db, SessionWorker worker, Guid answerId, ModelPrompt prompt, LiveText live, CancellationToken ct)
+    {
+        using var flushing = new CancellationTokenSource();
+        var flushLoop = FlushPeriodicallyAsync(db, answerId, live, flushing.Token);
+        int? outputTokens = null;
+        Outcome outcome;
+        try
+        {
+            await foreach (var update in model.StreamAsync(prompt, ct).WithCancellation(ct))
+            {
+                if (update.Delta is { } delta)
+                {
+                    live.Append(delta);
+                    Publish(worker, SessionChangeKind.Streaming, answerId, live);
+                }
+                if (update.Usage is { } usage)
+                {
+                    outputTokens = usage.OutputTokens;
+                }
+            }
+            outcome = new Outcome(EventStatus.Complete, null, outputTokens);
+        }
+        catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
+        {
+            outcome = new Outcome(EventStatus.Interrupted, "The server stopped while this answer was being written.", outputTokens);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            outcome = new Outcome(EventStatus.Stopped, null, outputTokens);
+        }
+        catch (ModelException ex)
+        {
+            logger.LogWarning(ex.InnerException, "Model failed for session {SessionId}: {Reason}", worker.SessionId, ex.Message);
+            outcome = new Outcome(EventStatus.Failed, ex.Message, outputTokens);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Unexpected failure while answering session {SessionId}", worker.SessionId);
+            outcome = new Outcome(EventStatus.Failed, "Something went wrong while writing this answer. Retry it.", outputTokens);
+        }
+        await flushing.CancelAsync();
+        await flushLoop;
+        return outcome;
+    }
+
+    private async Task FlushPeriodicallyAsync(AppDbContext db, Guid answerId, LiveText live, CancellationToken ct)
+    {
+        var flushed = "";
+        using var timer = new PeriodicTimer(FlushInterval, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                var text = live.Snapshot();
+                if (ReferenceEquals(text, flushed) || text == flushed)
+                {
+                    continue;
+                }
+                await db.SessionEvents
+                    .Where(e => e.Id == answerId && e.Status == EventStatus.Streaming)
+                    .ExecuteUpdateAsync(u => u.SetProperty(e => e.Content, text), CancellationToken.None);
+                flushed = text;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The seal writes the final text.
+        }
+        catch (Exception ex)
+        {
+            // A failed flush only widens what a crash could lose; the seal still writes everything.
+            logger.LogWarning(ex, "Flushing a streaming answer failed");
+        }
+    }
+
+    private void Publish(SessionWorker worker, SessionChangeKind kind, Guid messageId, LiveText? live = null) =>
+        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, kind, messageId, live));
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Messages that were queued when the process last stopped are still owed an answer.
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var waiting = await db.SessionEvents.AsNoTracking()
+            .Where(e => e.Status == EventStatus.Queued)
+            .Join(db.ChatSessions, e => e.SessionId, s => s.Id, (e, s) => new { s.Id, s.OwnerId })
+            .Distinct()
+            .ToListAsync(cancellationToken);
+        foreach (var session in waiting)
+        {
+            Kick(session.Id, session.OwnerId);
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _shutdown.CancelAsync();
+        var loops = _workers.Values.Select(w => w.Loop).Where(t => t is not null).Cast<Task>().ToArray();
+        await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private sealed record Outcome(EventStatus Status, string? Reason, int? OutputTokens);
+
+    private sealed class SessionWorker(Guid sessionId, string ownerId)
+    {
+        public Guid SessionId { get; } = sessionId;
+        public string OwnerId { get; } = ownerId;
+        public ConcurrentQueue<Guid> Regenerations { get; } = new();
+        public bool Woken { get; set; }
+        public volatile CancellationTokenSource? Current;
+        public Task? Loop { get; set; }
+    }
+}

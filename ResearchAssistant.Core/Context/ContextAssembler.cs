@@ -1,0 +1,32 @@
+using ResearchAssistant.Core.Llm;
+using ResearchAssistant.Core.Sessions;
+
+namespace ResearchAssistant.Core.Context;
+
+/// <summary>
+/// Builds what the model sees for a turn: the system prompt, then the branch's messages ending at the question.
+/// Token budgets, summaries and recall come with the context-window work; until then the newest messages are kept
+/// up to a fixed count, so a long conversation never sends its whole history.
+/// </summary>
+public sealed class ContextAssembler(LlmOptions options)
+{
+    public const int MaxRecentMessages = 40;
+
+    internal ModelPrompt Assemble(IReadOnlyList<SessionEvent> branchEndingAtQuestion)
+    {
+        var messages = new List<PromptMessage>(MaxRecentMessages + 1)
+        {
+            new(PromptRole.System, options.SystemPrompt),
+        };
+        foreach (var evt in branchEndingAtQuestion.TakeLast(MaxRecentMessages))
+        {
+            // A failed attempt has nothing worth sending; a stopped or interrupted one is what the user saw.
+            if (evt.Kind == EventKind.AssistantMessage && (evt.Status == EventStatus.Failed || evt.Content.Length == 0))
+            {
+                continue;
+            }
+            messages.Add(new PromptMessage(evt.Kind == EventKind.UserMessage ? PromptRole.User : PromptRole.Assistant, evt.Content));
+        }
+        return new ModelPrompt(messages);
+    }
+}

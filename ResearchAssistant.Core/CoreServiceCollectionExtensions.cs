@@ -1,0 +1,35 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ResearchAssistant.Core.Chat;
+using ResearchAssistant.Core.Context;
+using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Llm;
+using ResearchAssistant.Core.Sync;
+
+namespace ResearchAssistant.Core;
+
+public static class CoreServiceCollectionExtensions
+{
+    /// <summary>Everything the domain needs: data, the model, the turn runner and the session bus.</summary>
+    public static IServiceCollection AddResearchAssistantCore(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
+    {
+        var database = DatabaseSettings.FromConfiguration(configuration, dataDirectory);
+        services.AddSingleton(database);
+        services.AddSingleton<IDbContextFactory<AppDbContext>>(sp => new AppDbContextFactory(database, sp.GetService<ILoggerFactory>()));
+        // Identity's stores want a scoped context; it comes from the same factory.
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
+        services.AddSingleton<DatabaseInitializer>();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(configuration.GetSection(ChatLimits.Section).Get<ChatLimits>() ?? new ChatLimits());
+        services.AddChatModel(configuration);
+        services.AddSingleton<ContextAssembler>();
+        services.AddSingleton<SessionBus>();
+        services.AddSingleton<TurnRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<TurnRunner>());
+        services.AddSingleton<ChatService>();
+        return services;
+    }
+}

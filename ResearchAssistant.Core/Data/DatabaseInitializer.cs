@@ -1,0 +1,33 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using ResearchAssistant.Core.Sessions;
+
+namespace ResearchAssistant.Core.Data;
+
+/// <summary>Brings the database to the current schema and repairs what a crash can leave behind.</summary>
+public sealed class DatabaseInitializer(IDbContextFactory<AppDbContext> contexts, ILogger<DatabaseInitializer> logger)
+{
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await db.Database.MigrateAsync(cancellationToken);
+
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets the circuits read while an answer is being written; the mode is stored in the file.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+
+        // An answer still marked streaming was cut off by a crash or a kill: its last flush is all there is.
+        var sealedCount = await db.SessionEvents
+            .Where(e => e.Status == EventStatus.Streaming)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(e => e.Status, EventStatus.Interrupted)
+                .SetProperty(e => e.FailureReason, "The server stopped while this answer was being written."),
+                cancellationToken);
+        if (sealedCount > 0)
+        {
+            logger.LogWarning("Sealed {Count} answer(s) left streaming by an unclean shutdown as interrupted", sealedCount);
+        }
+    }
+}

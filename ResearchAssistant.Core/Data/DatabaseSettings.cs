@@ -1,0 +1,49 @@
+using Microsoft.Extensions.Configuration;
+
+namespace ResearchAssistant.Core.Data;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>Where the data lives, resolved once from configuration at start-up.</summary>
+public sealed record DatabaseSettings(DatabaseProvider Provider, string ConnectionString)
+{
+    public const string SqliteFileName = "researchassistant.db";
+
+    /// <summary>
+    /// Reads <c>Database:Provider</c> and <c>ConnectionStrings:Default</c>. SQLite defaults to a file in the data
+    /// directory, so the app runs with no setup; PostgreSQL has no sensible default and must be configured.
+    /// </summary>
+    public static DatabaseSettings FromConfiguration(IConfiguration configuration, string dataDirectory)
+    {
+        var providerText = configuration["Database:Provider"];
+        var provider = DatabaseProvider.Sqlite;
+        if (!string.IsNullOrWhiteSpace(providerText) && !Enum.TryParse(providerText, ignoreCase: true, out provider))
+        {
+            throw new InvalidOperationException(
+                $"Database:Provider is '{providerText}'; it must be 'Sqlite' or 'Postgres'.");
+        }
+
+        var connectionString = configuration.GetConnectionString("Default");
+        if (provider == DatabaseProvider.Postgres && string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "Database:Provider is 'Postgres' but ConnectionStrings:Default is empty. " +
+                "Set it, e.g. ConnectionStrings__Default=\"Host=localhost;Database=researchassistant;Username=ra;Password=...\".");
+        }
+
+        if (provider == DatabaseProvider.Sqlite && string.IsNullOrWhiteSpace(connectionString))
+        {
+            connectionString = SqliteConnectionStringFor(Path.Combine(dataDirectory, SqliteFileName));
+        }
+
+        return new DatabaseSettings(provider, connectionString!);
+    }
+
+    public static string SqliteConnectionStringFor(string databasePath) =>
+        // Default Timeout is how long a command waits on a locked database before failing (seconds).
+        $"Data Source={databasePath};Cache=Shared;Pooling=True;Default Timeout=30";
+}

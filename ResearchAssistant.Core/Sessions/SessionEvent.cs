@@ -1,0 +1,50 @@
+namespace ResearchAssistant.Core.Sessions;
+
+/// <summary>
+/// One entry of a session's append-only log. Messages form a tree through <see cref="ParentId"/>: an edit or a
+/// regenerate adds a sibling and never overwrites. Two mutations are allowed, each once: an assistant message's content while it is
+/// <see cref="EventStatus.Streaming"/>, until it is sealed; and a <see cref="EventStatus.Queued"/> user message's
+/// place in the tree, when its turn starts. After that an event is immutable.
+/// </summary>
+public sealed class SessionEvent
+{
+    public Guid Id { get; set; }
+    public Guid SessionId { get; set; }
+    /// <summary>Position in the session's log: unique per session, gap-free, starting at 1.</summary>
+    public long Seq { get; set; }
+    public EventKind Kind { get; set; }
+    /// <summary>The message this one answers or follows; null for the first message of a session.</summary>
+    public Guid? ParentId { get; set; }
+    /// <summary>Who wrote it: a user id, or the model's name for assistant messages.</summary>
+    public required string Author { get; set; }
+    public string Content { get; set; } = "";
+    public EventStatus Status { get; set; }
+    /// <summary>Readable reason when <see cref="Status"/> is <see cref="EventStatus.Failed"/>.</summary>
+    public string? FailureReason { get; set; }
+    public int? TokenCount { get; set; }
+    /// <summary>The client-generated id of a send, so a double click or a resend stores the message once.</summary>
+    public string? ClientId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>Hash chaining this event to the previous one (tamper evidence); set when the event is sealed.</summary>
+    public byte[]? Hash { get; set; }
+}
+
+public enum EventKind
+{
+    UserMessage = 1,
+    AssistantMessage = 2,
+}
+
+public enum EventStatus
+{
+    Complete = 0,
+    Streaming = 1,
+    Stopped = 2,
+    Interrupted = 3,
+    Failed = 4,
+    /// <summary>
+    /// A user message stored but not yet answered: it waits for the answer being written to finish. Its place in the
+    /// tree (<see cref="SessionEvent.ParentId"/>) is assigned once, when its turn starts, and it is then Complete.
+    /// </summary>
+    Queued = 5,
+}

@@ -1,0 +1,41 @@
+using Microsoft.EntityFrameworkCore;
+using ResearchAssistant.Core.Data;
+
+namespace ResearchAssistant.Core.Sessions;
+
+/// <summary>Low-level writes to a session's event log. Callers own the context and the transaction.</summary>
+internal static class SessionLog
+{
+    /// <summary>
+    /// Takes the next Seq of a session in one statement that also locks the session row (PostgreSQL) or runs under
+    /// the write lock (SQLite), so concurrent appends never get the same Seq, and a rolled-back append leaves no gap.
+    /// Returns null when the session does not exist.
+    /// </summary>
+    public static async Task<long?> NextSeqAsync(AppDbContext db, Guid sessionId, CancellationToken ct)
+    {
+        var seqs = await db.Database
+            .SqlQuery<long>($"""UPDATE "ChatSessions" SET "LastSeq" = "LastSeq" + 1 WHERE "Id" = {sessionId} RETURNING "LastSeq" AS "Value" """)
+            .ToListAsync(ct);
+        return seqs.Count == 0 ? null : seqs[0];
+    }
+
+    /// <summary>Appends an event at the next Seq and records the activity on the session.</summary>
+    public static async Task<SessionEvent> AppendAsync(AppDbContext db, SessionEvent evt, DateTimeOffset now, CancellationToken ct)
+    {
+        evt.Seq = await NextSeqAsync(db, evt.SessionId, ct)
+            ?? throw new SessionNotFoundException();
+        evt.CreatedAt = now;
+        db.SessionEvents.Add(evt);
+        await db.SaveChangesAsync(ct);
+        await db.ChatSessions.Where(s => s.Id == evt.SessionId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastActivityAt, now).SetProperty(s => s.Version, Guid.NewGuid()), ct);
+        return evt;
+    }
+
+    public static Task SetActiveLeafAsync(AppDbContext db, Guid sessionId, Guid leafId, CancellationToken ct) =>
+        db.ChatSessions.Where(s => s.Id == sessionId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.ActiveLeafId, leafId).SetProperty(s => s.Version, Guid.NewGuid()), ct);
+}
+
+/// <summary>The session does not exist or belongs to someone else; the two are deliberately indistinguishable.</summary>
+public sealed class SessionNotFoundException() : Exception("Not found");

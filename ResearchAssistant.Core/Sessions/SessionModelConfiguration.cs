@@ -1,0 +1,35 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace ResearchAssistant.Core.Sessions;
+
+internal sealed class ChatSessionConfiguration : IEntityTypeConfiguration<ChatSession>
+{
+    public void Configure(EntityTypeBuilder<ChatSession> session)
+    {
+        session.HasKey(s => s.Id);
+        session.Property(s => s.OwnerId).HasMaxLength(64);
+        session.Property(s => s.Title).HasMaxLength(400);
+        session.Property(s => s.Version).IsConcurrencyToken();
+        // The sidebar lists a user's sessions by recent activity.
+        session.HasIndex(s => new { s.OwnerId, s.LastActivityAt });
+        session.HasOne<Accounts.AppUser>().WithMany().HasForeignKey(s => s.OwnerId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class SessionEventConfiguration : IEntityTypeConfiguration<SessionEvent>
+{
+    public void Configure(EntityTypeBuilder<SessionEvent> evt)
+    {
+        evt.HasKey(e => e.Id);
+        evt.HasIndex(e => new { e.SessionId, e.Seq }).IsUnique();
+        evt.HasIndex(e => new { e.SessionId, e.ClientId }).IsUnique().HasFilter("\"ClientId\" IS NOT NULL");
+        evt.HasIndex(e => new { e.SessionId, e.ParentId });
+        // Start-up looks for messages a crash left streaming.
+        evt.HasIndex(e => e.Status);
+        evt.Property(e => e.Author).HasMaxLength(128);
+        evt.Property(e => e.ClientId).HasMaxLength(64);
+        evt.Property(e => e.FailureReason).HasMaxLength(1000);
+        evt.HasOne<ChatSession>().WithMany().HasForeignKey(e => e.SessionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

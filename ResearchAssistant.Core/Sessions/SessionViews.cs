@@ -1,0 +1,34 @@
+namespace ResearchAssistant.Core.Sessions;
+
+// Immutable records handed to the UI. A Blazor circuit lives long, so it never holds tracked entities.
+
+public sealed record SessionListItem(Guid Id, string Title, DateTimeOffset LastActivityAt, bool IsPinned);
+
+public enum MessageRole
+{
+    User,
+    Assistant,
+}
+
+public sealed record MessageView(
+    Guid Id,
+    long Seq,
+    Guid? ParentId,
+    MessageRole Role,
+    string Text,
+    EventStatus Status,
+    string? FailureReason,
+    string Author,
+    DateTimeOffset CreatedAt)
+{
+    public bool CanRetry => Role == MessageRole.Assistant && Status is EventStatus.Failed or EventStatus.Interrupted or EventStatus.Stopped;
+}
+
+/// <summary>
+/// What a conversation looks like now: the active branch from its root, then the messages sent while an answer
+/// was being written, which wait their turn (<see cref="EventStatus.Queued"/>).
+/// </summary>
+public sealed record ConversationView(Guid Id, string Title, IReadOnlyList<MessageView> Messages, bool IsGenerating)
+{
+    public long LastSeq => Messages.Count == 0 ? 0 : Messages.Max(m => m.Seq);
+}
