@@ -30,6 +30,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TurnRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<TurnRunner>());
         services.AddSingleton<ChatService>();
+        services.AddSingleton<Sessions.BranchService>();
+        services.AddSingleton<Sessions.SessionOrganizer>();
         return services;
     }
 }

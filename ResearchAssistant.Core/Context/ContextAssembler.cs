@@ -12,6 +12,10 @@ public sealed class ContextAssembler(LlmOptions options)
 {
     public const int MaxRecentMessages = 40;
 
+    /// <summary>Sent after an interrupted answer's text when the user asks to continue it.</summary>
+    public const string ContinueInstruction =
+        "Your previous answer was cut off. Continue it exactly where it stopped, without repeating what you already wrote.";
+
     internal ModelPrompt Assemble(IReadOnlyList<SessionEvent> branchEndingAtQuestion)
     {
         var messages = new List<PromptMessage>(MaxRecentMessages + 1)

@@ -13,6 +13,7 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
 {
     public DbSet<ChatSession> ChatSessions => Set<ChatSession>();
     public DbSet<SessionEvent> SessionEvents => Set<SessionEvent>();
+    public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

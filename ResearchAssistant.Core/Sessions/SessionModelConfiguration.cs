@@ -33,3 +33,14 @@ internal sealed class SessionEventConfiguration : IEntityTypeConfiguration<Sessi
         evt.HasOne<ChatSession>().WithMany().HasForeignKey(e => e.SessionId).OnDelete(DeleteBehavior.Cascade);
     }
 }
+
+internal sealed class CheckpointConfiguration : IEntityTypeConfiguration<Checkpoint>
+{
+    public void Configure(EntityTypeBuilder<Checkpoint> checkpoint)
+    {
+        checkpoint.HasKey(c => c.Id);
+        checkpoint.Property(c => c.Name).HasMaxLength(400);
+        checkpoint.HasIndex(c => new { c.SessionId, c.CreatedAt });
+        checkpoint.HasOne<ChatSession>().WithMany().HasForeignKey(c => c.SessionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

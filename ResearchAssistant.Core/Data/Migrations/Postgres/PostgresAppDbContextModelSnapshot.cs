@@ -272,6 +272,33 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.ToTable("ChatSessions");
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Sessions.Checkpoint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "CreatedAt");
+
+                    b.ToTable("Checkpoints");
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.SessionEvent", b =>
                 {
                     b.Property<Guid>("Id")
@@ -315,6 +342,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
 
                     b.Property<int>("Status")
                         .HasColumnType("integer");
+
+                    b.Property<Guid?>("TargetId")
+                        .HasColumnType("uuid");
 
                     b.Property<int?>("TokenCount")
                         .HasColumnType("integer");
@@ -391,6 +421,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Sessions.Checkpoint", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -263,6 +263,33 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.ToTable("ChatSessions");
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Sessions.Checkpoint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "CreatedAt");
+
+                    b.ToTable("Checkpoints");
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.SessionEvent", b =>
                 {
                     b.Property<Guid>("Id")
@@ -306,6 +333,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("TargetId")
+                        .HasColumnType("TEXT");
 
                     b.Property<int?>("TokenCount")
                         .HasColumnType("INTEGER");
@@ -382,6 +412,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Sessions.Checkpoint", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

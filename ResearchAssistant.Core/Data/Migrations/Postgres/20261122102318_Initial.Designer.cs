@@ -12,7 +12,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261122100216_Initial")]
+    [Migration("20261122102318_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -275,6 +275,33 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.ToTable("ChatSessions");
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Sessions.Checkpoint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(400)
+                        .HasColumnType("character varying(400)");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "CreatedAt");
+
+                    b.ToTable("Checkpoints");
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.SessionEvent", b =>
                 {
                     b.Property<Guid>("Id")
@@ -318,6 +345,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
 
                     b.Property<int>("Status")
                         .HasColumnType("integer");
+
+                    b.Property<Guid?>("TargetId")
+                        .HasColumnType("uuid");
 
                     b.Property<int?>("TokenCount")
                         .HasColumnType("integer");
@@ -394,6 +424,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Sessions.Checkpoint", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
