@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Privacy;
 using ResearchAssistant.Core.Sessions;
 using ResearchAssistant.Core.Sync;
 
@@ -18,6 +19,7 @@ public sealed class ChatService(
     TurnRunner turns,
     SessionBus bus,
     ChatLimits limits,
+    ContentProtector protector,
     TimeProvider clock)
 {
     /// <summary>How many messages opening a conversation reads; older ones load on demand.</summary>
@@ -33,10 +35,11 @@ public sealed class ChatService(
         {
             return null;
         }
+        var cipher = await protector.ForUserAsync(userId, ct);
         var slice = await BranchReader.ReadEndingAtAsync(db, sessionId, session.ActiveLeafId, PageSize, ct);
         var queued = await BranchReader.ReadQueuedAsync(db, sessionId, ct);
-        var messages = await ToViewsAsync(db, sessionId, slice.Messages, ct);
-        messages.AddRange(queued.Select(q => BranchReader.ToView(q, null)));
+        var messages = await ToViewsAsync(db, sessionId, slice.Messages, cipher, ct);
+        messages.AddRange(queued.Select(q => BranchReader.ToView(q, null, cipher)));
 
         var later = session.ActiveLeafId is { } leaf
             ? await db.SessionEvents.AsNoTracking()
@@ -48,7 +51,7 @@ public sealed class ChatService(
         // The statuses are the truth: a question is Queued until its answer row exists, and that row is Streaming
         // until sealed (both in one transaction), so there is no moment in between where nothing looks busy.
         var generating = messages.Any(m => m.Status is EventStatus.Streaming or EventStatus.Queued);
-        return new ConversationView(session.Id, session.Title, messages, generating, slice.HasOlder, later.Count, latestLaterLeaf);
+        return new ConversationView(session.Id, cipher.Decrypt(session.TitleCipher), messages, generating, slice.HasOlder, later.Count, latestLaterLeaf);
     }
 
     /// <summary>The page of the active branch just above <paramref name="beforeMessageId"/> (scrolling up).</summary>
@@ -58,13 +61,14 @@ public sealed class ChatService(
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         var first = await SessionAccess.RequireMessageAsync(db, sessionId, beforeMessageId, ct);
         var slice = await BranchReader.ReadEndingAtAsync(db, sessionId, first.ParentId, PageSize, ct);
-        return (await ToViewsAsync(db, sessionId, slice.Messages, ct), slice.HasOlder);
+        var cipher = await protector.ForUserAsync(userId, ct);
+        return (await ToViewsAsync(db, sessionId, slice.Messages, cipher, ct), slice.HasOlder);
     }
 
-    private static async Task<List<MessageView>> ToViewsAsync(AppDbContext db, Guid sessionId, IReadOnlyList<SessionEvent> messages, CancellationToken ct)
+    private static async Task<List<MessageView>> ToViewsAsync(AppDbContext db, Guid sessionId, IReadOnlyList<SessionEvent> messages, UserCipher cipher, CancellationToken ct)
     {
         var versions = await BranchReader.ReadVersionsAsync(db, sessionId, messages, ct);
-        return messages.Select(m => BranchReader.ToView(m, versions.GetValueOrDefault(m.Id))).ToList();
+        return messages.Select(m => BranchReader.ToView(m, versions.GetValueOrDefault(m.Id), cipher)).ToList();
     }
 
     /// <summary>
@@ -76,8 +80,9 @@ public sealed class ChatService(
     {
         var message = Validate(text);
         ValidateClientId(clientId);
+        var cipher = await protector.ForUserAsync(userId, ct);
         var result = await StoreOnceAsync(userId, sessionId, clientId,
-            (db, now) => StoreQueuedAsync(db, userId, sessionId, message, clientId, createIfMissing, now), ct);
+            (db, now) => StoreQueuedAsync(db, userId, sessionId, message, cipher, clientId, createIfMissing, now), ct);
         turns.Kick(result.SessionId, userId);
         return result;
     }
@@ -90,6 +95,7 @@ public sealed class ChatService(
     {
         var message = Validate(text);
         ValidateClientId(clientId);
+        var cipher = await protector.ForUserAsync(userId, ct);
         var result = await StoreOnceAsync(userId, sessionId, clientId, async (db, now) =>
         {
             await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
@@ -109,7 +115,7 @@ public sealed class ChatService(
                 Kind = EventKind.UserMessage,
                 ParentId = original.ParentId,
                 Author = userId,
-                Content = message,
+                ContentCipher = cipher.Encrypt(message),
                 Status = EventStatus.Complete,
                 ClientId = clientId,
             }, now, ct);
@@ -160,7 +166,7 @@ public sealed class ChatService(
         return turns.Stop(sessionId);
     }
 
-    private async Task<SendResult> StoreQueuedAsync(AppDbContext db, string userId, Guid sessionId, string message, string clientId, bool createIfMissing, DateTimeOffset now)
+    private async Task<SendResult> StoreQueuedAsync(AppDbContext db, string userId, Guid sessionId, string message, UserCipher cipher, string clientId, bool createIfMissing, DateTimeOffset now)
     {
         var session = await db.ChatSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == sessionId);
         if (session is null && createIfMissing)
@@ -169,7 +175,7 @@ public sealed class ChatService(
             {
                 Id = sessionId,
                 OwnerId = userId,
-                Title = TitleFrom(message),
+                TitleCipher = cipher.Encrypt(TitleFrom(message)),
                 CreatedAt = now,
                 LastActivityAt = now,
                 Version = Guid.NewGuid(),
@@ -192,7 +198,7 @@ public sealed class ChatService(
             SessionId = sessionId,
             Kind = EventKind.UserMessage,
             Author = userId,
-            Content = message,
+            ContentCipher = cipher.Encrypt(message),
             Status = EventStatus.Queued,
             ClientId = clientId,
         }, now, CancellationToken.None);

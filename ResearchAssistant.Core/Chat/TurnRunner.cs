@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using ResearchAssistant.Core.Context;
 using ResearchAssistant.Core.Data;
 using ResearchAssistant.Core.Llm;
+using ResearchAssistant.Core.Privacy;
 using ResearchAssistant.Core.Sessions;
 using ResearchAssistant.Core.Sync;
 
@@ -21,6 +22,7 @@ public sealed class TurnRunner(
     IChatModel model,
     ContextAssembler assembler,
     SessionBus bus,
+    ContentProtector protector,
     TimeProvider clock,
     ILogger<TurnRunner> logger) : IHostedService
 {
@@ -135,9 +137,11 @@ public sealed class TurnRunner(
     private async Task AnswerAsync(SessionWorker worker, Guid userMessageId, bool admitQueued, Guid? continueFrom)
     {
         await using var db = await contexts.CreateDbContextAsync(_shutdown.Token);
-        var partial = continueFrom is { } partialId
-            ? await db.SessionEvents.AsNoTracking().Where(e => e.Id == partialId).Select(e => e.Content).FirstOrDefaultAsync(_shutdown.Token)
+        var cipher = await protector.ForUserAsync(worker.OwnerId, _shutdown.Token);
+        var partialCipher = continueFrom is { } partialId
+            ? await db.SessionEvents.AsNoTracking().Where(e => e.Id == partialId).Select(e => e.ContentCipher).FirstOrDefaultAsync(_shutdown.Token)
             : null;
+        var partial = partialCipher is null ? null : cipher.Decrypt(partialCipher);
         var answer = await StartAnswerAsync(db, worker, userMessageId, admitQueued);
         if (answer is null)
         {
@@ -146,7 +150,7 @@ public sealed class TurnRunner(
         Publish(worker, SessionChangeKind.Changed, answer.Id);
 
         var branch = await BranchReader.ReadEndingAtAsync(db, worker.SessionId, userMessageId, ContextAssembler.MaxRecentMessages, _shutdown.Token);
-        var prompt = assembler.Assemble(branch.Messages);
+        var prompt = assembler.Assemble(branch.Messages.Select(m => BranchReader.ToView(m, null, cipher)).ToList());
         var live = new LiveText();
         if (!string.IsNullOrEmpty(partial))
         {
@@ -162,14 +166,15 @@ public sealed class TurnRunner(
 
         using var generation = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
         worker.Current = generation;
-        var outcome = await StreamAsync(db, worker, answer.Id, prompt, live, generation.Token);
+        var outcome = await StreamAsync(db, worker, answer.Id, prompt, live, cipher, generation.Token);
         worker.Current = null;
 
         // Sealing must happen even during shutdown: that is what makes a stopped server's answers "interrupted".
+        var finalText = cipher.Encrypt(live.Snapshot());
         await db.SessionEvents
             .Where(e => e.Id == answer.Id && e.Status == EventStatus.Streaming)
             .ExecuteUpdateAsync(u => u
-                .SetProperty(e => e.Content, live.Snapshot())
+                .SetProperty(e => e.ContentCipher, finalText)
                 .SetProperty(e => e.Status, outcome.Status)
                 .SetProperty(e => e.FailureReason, outcome.Reason)
                 .SetProperty(e => e.TokenCount, outcome.OutputTokens), CancellationToken.None);
@@ -215,10 +220,10 @@ public sealed class TurnRunner(
         return answer;
     }
 
-    private async Task<Outcome> StreamAsync(AppDbContext db, SessionWorker worker, Guid answerId, ModelPrompt prompt, LiveText live, CancellationToken ct)
+    private async Task<Outcome> StreamAsync(AppDbContext db, SessionWorker worker, Guid answerId, ModelPrompt prompt, LiveText live, UserCipher cipher, CancellationToken ct)
     {
         using var flushing = new CancellationTokenSource();
-        var flushLoop = FlushPeriodicallyAsync(db, answerId, live, flushing.Token);
+        var flushLoop = FlushPeriodicallyAsync(db, answerId, live, cipher, flushing.Token);
         int? outputTokens = null;
         Outcome outcome;
         try
@@ -260,7 +265,7 @@ public sealed class TurnRunner(
         return outcome;
     }
 
-    private async Task FlushPeriodicallyAsync(AppDbContext db, Guid answerId, LiveText live, CancellationToken ct)
+    private async Task FlushPeriodicallyAsync(AppDbContext db, Guid answerId, LiveText live, UserCipher cipher, CancellationToken ct)
     {
         var flushed = "";
         using var timer = new PeriodicTimer(FlushInterval, clock);
@@ -273,9 +278,10 @@ public sealed class TurnRunner(
                 {
                     continue;
                 }
+                var sealedText = cipher.Encrypt(text);
                 await db.SessionEvents
                     .Where(e => e.Id == answerId && e.Status == EventStatus.Streaming)
-                    .ExecuteUpdateAsync(u => u.SetProperty(e => e.Content, text), CancellationToken.None);
+                    .ExecuteUpdateAsync(u => u.SetProperty(e => e.ContentCipher, sealedText), CancellationToken.None);
                 flushed = text;
             }
         }

@@ -107,10 +107,10 @@ internal static class BranchReader
             .OrderBy(e => e.Seq)
             .ToListAsync(ct);
 
-    public static MessageView ToView(SessionEvent e, VersionInfo? version) => new(
+    public static MessageView ToView(SessionEvent e, VersionInfo? version, Privacy.UserCipher cipher) => new(
         e.Id, e.Seq, e.ParentId,
         e.Kind == EventKind.UserMessage ? MessageRole.User : MessageRole.Assistant,
-        e.Content, e.Status, e.FailureReason, e.Author, e.CreatedAt,
+        cipher.Decrypt(e.ContentCipher), e.Status, e.FailureReason, e.Author, e.CreatedAt,
         version ?? VersionInfo.Single);
 }
 

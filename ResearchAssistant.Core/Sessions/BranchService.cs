@@ -8,7 +8,7 @@ namespace ResearchAssistant.Core.Sessions;
 /// Moving around the message tree without losing anything: showing another version of a message, rewinding,
 /// checkpoints. Each move sets the active leaf and is recorded as an event in the log.
 /// </summary>
-public sealed class BranchService(IDbContextFactory<AppDbContext> contexts, SessionBus bus, TimeProvider clock)
+public sealed class BranchService(IDbContextFactory<AppDbContext> contexts, SessionBus bus, Privacy.ContentProtector protector, TimeProvider clock)
 {
     public const int MaxCheckpointNameLength = 120;
 
@@ -33,28 +33,30 @@ public sealed class BranchService(IDbContextFactory<AppDbContext> contexts, Sess
         }
 
         var now = clock.GetUtcNow();
+        var cipher = await protector.ForUserAsync(userId, ct);
         await using var db = await contexts.CreateDbContextAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         await SessionAccess.RequireMessageAsync(db, sessionId, messageId, ct);
-        var checkpoint = new Checkpoint { Id = Guid.CreateVersion7(now), SessionId = sessionId, MessageId = messageId, Name = trimmed, CreatedAt = now };
+        var checkpoint = new Checkpoint { Id = Guid.CreateVersion7(now), SessionId = sessionId, MessageId = messageId, NameCipher = cipher.Encrypt(trimmed), CreatedAt = now };
         db.Checkpoints.Add(checkpoint);
         await db.SaveChangesAsync(ct);
-        await SessionLog.AppendStateAsync(db, sessionId, EventKind.CheckpointSaved, userId, messageId, checkpoint.Id.ToString(), now, ct);
+        await SessionLog.AppendStateAsync(db, sessionId, EventKind.CheckpointSaved, userId, messageId, cipher.Encrypt(checkpoint.Id.ToString()), now, ct);
         await tx.CommitAsync(ct);
         bus.Publish(new SessionChange(userId, sessionId, SessionChangeKind.Changed));
-        return new CheckpointView(checkpoint.Id, checkpoint.Name, messageId, now);
+        return new CheckpointView(checkpoint.Id, trimmed, messageId, now);
     }
 
     public async Task<IReadOnlyList<CheckpointView>> ListCheckpointsAsync(string userId, Guid sessionId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
-        return await db.Checkpoints.AsNoTracking()
+        var cipher = await protector.ForUserAsync(userId, ct);
+        var rows = await db.Checkpoints.AsNoTracking()
             .Where(c => c.SessionId == sessionId)
             .OrderByDescending(c => c.CreatedAt)
-            .Select(c => new CheckpointView(c.Id, c.Name, c.MessageId, c.CreatedAt))
             .ToListAsync(ct);
+        return rows.Select(c => new CheckpointView(c.Id, cipher.Decrypt(c.NameCipher), c.MessageId, c.CreatedAt)).ToList();
     }
 
     /// <summary>Continues from a checkpoint: its message becomes the end of the active branch, so the next message starts a new branch there.</summary>
@@ -77,7 +79,7 @@ public sealed class BranchService(IDbContextFactory<AppDbContext> contexts, Sess
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         await SessionAccess.RequireMessageAsync(db, sessionId, messageId, ct);
         var leaf = followNewestBelow ? await BranchReader.LatestLeafBelowAsync(db, messageId, ct) : messageId;
-        await SessionLog.AppendStateAsync(db, sessionId, kind, userId, leaf, "", now, ct);
+        await SessionLog.AppendStateAsync(db, sessionId, kind, userId, leaf, [], now, ct);
         await SessionLog.SetActiveLeafAsync(db, sessionId, leaf, ct);
         await tx.CommitAsync(ct);
         bus.Publish(new SessionChange(userId, sessionId, SessionChangeKind.Changed, leaf));

@@ -6,6 +6,7 @@ public sealed class Checkpoint
     public Guid Id { get; set; }
     public Guid SessionId { get; set; }
     public Guid MessageId { get; set; }
-    public required string Name { get; set; }
+    /// <summary>The name, encrypted with the owner's data key.</summary>
+    public required byte[] NameCipher { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }

@@ -19,7 +19,8 @@ public sealed class SessionEvent
     public Guid? TargetId { get; set; }
     /// <summary>Who wrote it: a user id, or the model's name for assistant messages.</summary>
     public required string Author { get; set; }
-    public string Content { get; set; } = "";
+    /// <summary>The text (message, or a state event's detail), encrypted with the session owner's data key.</summary>
+    public byte[] ContentCipher { get; set; } = [];
     public EventStatus Status { get; set; }
     /// <summary>Readable reason when <see cref="Status"/> is <see cref="EventStatus.Failed"/>.</summary>
     public string? FailureReason { get; set; }

@@ -33,7 +33,7 @@ internal static class SessionLog
     }
 
     /// <summary>Records a change of state (version switch, rewind, checkpoint, rename...) in the log.</summary>
-    public static Task<SessionEvent> AppendStateAsync(AppDbContext db, Guid sessionId, EventKind kind, string author, Guid? targetId, string content, DateTimeOffset now, CancellationToken ct) =>
+    public static Task<SessionEvent> AppendStateAsync(AppDbContext db, Guid sessionId, EventKind kind, string author, Guid? targetId, byte[] contentCipher, DateTimeOffset now, CancellationToken ct) =>
         AppendAsync(db, new SessionEvent
         {
             Id = Guid.CreateVersion7(now),
@@ -41,7 +41,7 @@ internal static class SessionLog
             Kind = kind,
             Author = author,
             TargetId = targetId,
-            Content = content,
+            ContentCipher = contentCipher,
             Status = EventStatus.Complete,
         }, now, ct);
 

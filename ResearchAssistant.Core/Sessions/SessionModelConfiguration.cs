@@ -9,7 +9,6 @@ internal sealed class ChatSessionConfiguration : IEntityTypeConfiguration<ChatSe
     {
         session.HasKey(s => s.Id);
         session.Property(s => s.OwnerId).HasMaxLength(64);
-        session.Property(s => s.Title).HasMaxLength(400);
         session.Property(s => s.Version).IsConcurrencyToken();
         // The sidebar lists a user's sessions by recent activity.
         session.HasIndex(s => new { s.OwnerId, s.LastActivityAt });
@@ -39,7 +38,6 @@ internal sealed class CheckpointConfiguration : IEntityTypeConfiguration<Checkpo
     public void Configure(EntityTypeBuilder<Checkpoint> checkpoint)
     {
         checkpoint.HasKey(c => c.Id);
-        checkpoint.Property(c => c.Name).HasMaxLength(400);
         checkpoint.HasIndex(c => new { c.SessionId, c.CreatedAt });
         checkpoint.HasOne<ChatSession>().WithMany().HasForeignKey(c => c.SessionId).OnDelete(DeleteBehavior.Cascade);
     }

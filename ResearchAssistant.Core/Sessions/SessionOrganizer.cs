@@ -6,7 +6,7 @@ using ResearchAssistant.Core.Sync;
 namespace ResearchAssistant.Core.Sessions;
 
 /// <summary>The sidebar's view of a user's conversations: listing, renaming, pinning, archiving, deleting.</summary>
-public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, TurnRunner turns, SessionBus bus, ChatLimits limits, TimeProvider clock)
+public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, TurnRunner turns, SessionBus bus, ChatLimits limits, Privacy.ContentProtector protector, TimeProvider clock)
 {
     public const int MaxListed = 200;
 
@@ -14,12 +14,14 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
     public async Task<IReadOnlyList<SessionListItem>> ListAsync(string userId, bool archived = false, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        return await db.ChatSessions.AsNoTracking()
+        var rows = await db.ChatSessions.AsNoTracking()
             .Where(s => s.OwnerId == userId && s.IsArchived == archived)
             .OrderByDescending(s => s.IsPinned).ThenByDescending(s => s.LastActivityAt)
             .Take(MaxListed)
-            .Select(s => new SessionListItem(s.Id, s.Title, s.LastActivityAt, s.IsPinned, s.IsArchived))
+            .Select(s => new { s.Id, s.TitleCipher, s.LastActivityAt, s.IsPinned, s.IsArchived })
             .ToListAsync(ct);
+        var cipher = await protector.ForUserAsync(userId, ct);
+        return rows.Select(s => new SessionListItem(s.Id, cipher.Decrypt(s.TitleCipher), s.LastActivityAt, s.IsPinned, s.IsArchived)).ToList();
     }
 
     public async Task RenameAsync(string userId, Guid sessionId, string title, CancellationToken ct = default)
@@ -33,8 +35,9 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
         {
             throw new ChatInputException($"The name is {trimmed.Length} characters long; the limit is {limits.TitleLength * 2}.");
         }
+        var sealedTitle = (await protector.ForUserAsync(userId, ct)).Encrypt(trimmed);
         await UpdateAsync(userId, sessionId, "renamed",
-            u => u.SetProperty(s => s.Title, trimmed).SetProperty(s => s.TitleIsProvisional, false), ct);
+            u => u.SetProperty(s => s.TitleCipher, sealedTitle).SetProperty(s => s.TitleIsProvisional, false), ct);
     }
 
     public Task SetPinnedAsync(string userId, Guid sessionId, bool pinned, CancellationToken ct = default) =>
@@ -74,8 +77,9 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
             setters(u);
             u.SetProperty(s => s.Version, Guid.NewGuid());
         }, ct);
-        // The log records that it changed, not the new title (titles are content).
-        await SessionLog.AppendStateAsync(db, sessionId, EventKind.SessionUpdated, userId, null, what, now, ct);
+        // The log records what kind of change it was; the new title itself lives (encrypted) on the session only.
+        var cipher = await protector.ForUserAsync(userId, ct);
+        await SessionLog.AppendStateAsync(db, sessionId, EventKind.SessionUpdated, userId, null, cipher.Encrypt(what), now, ct);
         await tx.CommitAsync(ct);
         bus.Publish(new SessionChange(userId, sessionId, SessionChangeKind.Changed));
     }

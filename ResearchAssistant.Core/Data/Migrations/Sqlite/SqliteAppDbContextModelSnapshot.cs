@@ -212,6 +212,38 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.MasterKeyCheck", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Sealed")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("MasterKeyCheck");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.UserKey", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("UserKeys");
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
                 {
                     b.Property<Guid>("Id")
@@ -244,10 +276,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Title")
+                    b.Property<byte[]>("TitleCipher")
                         .IsRequired()
-                        .HasMaxLength(400)
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<bool>("TitleIsProvisional")
                         .HasColumnType("INTEGER");
@@ -275,10 +306,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<Guid>("MessageId")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Name")
+                    b.Property<byte[]>("NameCipher")
                         .IsRequired()
-                        .HasMaxLength(400)
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<Guid>("SessionId")
                         .HasColumnType("TEXT");
@@ -305,9 +335,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Content")
+                    b.Property<byte[]>("ContentCipher")
                         .IsRequired()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
@@ -399,6 +429,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<string>", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.UserKey", b =>
                 {
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()

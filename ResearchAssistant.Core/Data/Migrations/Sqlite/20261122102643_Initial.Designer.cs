@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122102309_Initial")]
+    [Migration("20261122102643_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -215,6 +215,38 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.MasterKeyCheck", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Sealed")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("MasterKeyCheck");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.UserKey", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("UserKeys");
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
                 {
                     b.Property<Guid>("Id")
@@ -247,10 +279,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Title")
+                    b.Property<byte[]>("TitleCipher")
                         .IsRequired()
-                        .HasMaxLength(400)
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<bool>("TitleIsProvisional")
                         .HasColumnType("INTEGER");
@@ -278,10 +309,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<Guid>("MessageId")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Name")
+                    b.Property<byte[]>("NameCipher")
                         .IsRequired()
-                        .HasMaxLength(400)
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<Guid>("SessionId")
                         .HasColumnType("TEXT");
@@ -308,9 +338,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("Content")
+                    b.Property<byte[]>("ContentCipher")
                         .IsRequired()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
@@ -402,6 +432,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<string>", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.UserKey", b =>
                 {
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
