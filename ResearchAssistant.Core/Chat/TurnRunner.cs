@@ -171,13 +171,20 @@ public sealed class TurnRunner(
 
         // Sealing must happen even during shutdown: that is what makes a stopped server's answers "interrupted".
         var finalText = cipher.Encrypt(live.Snapshot());
-        await db.SessionEvents
-            .Where(e => e.Id == answer.Id && e.Status == EventStatus.Streaming)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(e => e.ContentCipher, finalText)
-                .SetProperty(e => e.Status, outcome.Status)
-                .SetProperty(e => e.FailureReason, outcome.Reason)
-                .SetProperty(e => e.TokenCount, outcome.OutputTokens), CancellationToken.None);
+        await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None))
+        {
+            await SessionLog.LockSessionAsync(db, worker.SessionId, CancellationToken.None);
+            await db.SessionEvents
+                .Where(e => e.Id == answer.Id && e.Status == EventStatus.Streaming)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(e => e.ContentCipher, finalText)
+                    .SetProperty(e => e.Status, outcome.Status)
+                    .SetProperty(e => e.FailureReason, outcome.Reason)
+                    .SetProperty(e => e.TokenCount, outcome.OutputTokens), CancellationToken.None);
+            // Sealed, this answer (and whatever waited behind it) can join the hash chain.
+            await SessionChain.AdvanceAsync(db, worker.SessionId, CancellationToken.None);
+            await tx.CommitAsync(CancellationToken.None);
+        }
         Publish(worker, SessionChangeKind.Changed, answer.Id);
     }
 

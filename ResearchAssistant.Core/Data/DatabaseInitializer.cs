@@ -22,12 +22,20 @@ public sealed class DatabaseInitializer(IDbContextFactory<AppDbContext> contexts
         await protector.VerifyMasterKeyAsync(cancellationToken);
 
         // An answer still marked streaming was cut off by a crash or a kill: its last flush is all there is.
+        var cutOff = await db.SessionEvents.Where(e => e.Status == EventStatus.Streaming).Select(e => e.SessionId).Distinct().ToListAsync(cancellationToken);
         var sealedCount = await db.SessionEvents
             .Where(e => e.Status == EventStatus.Streaming)
             .ExecuteUpdateAsync(u => u
                 .SetProperty(e => e.Status, EventStatus.Interrupted)
                 .SetProperty(e => e.FailureReason, "The server stopped while this answer was being written."),
                 cancellationToken);
+        foreach (var sessionId in cutOff)
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            await SessionLog.LockSessionAsync(db, sessionId, cancellationToken);
+            await SessionChain.AdvanceAsync(db, sessionId, cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+        }
         if (sealedCount > 0)
         {
             logger.LogWarning("Sealed {Count} answer(s) left streaming by an unclean shutdown as interrupted", sealedCount);

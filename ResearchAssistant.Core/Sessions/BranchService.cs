@@ -71,6 +71,14 @@ public sealed class BranchService(IDbContextFactory<AppDbContext> contexts, Sess
         await MoveLeafAsync(userId, sessionId, messageId, EventKind.ResumedFromCheckpoint, followNewestBelow: false, ct);
     }
 
+    /// <summary>Checks the session's hash chain: every final event must match its hash and its predecessor's.</summary>
+    public async Task<ChainVerification> VerifyHistoryAsync(string userId, Guid sessionId, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        return await SessionChain.VerifyAsync(db, sessionId, ct);
+    }
+
     private async Task MoveLeafAsync(string userId, Guid sessionId, Guid messageId, EventKind kind, bool followNewestBelow, CancellationToken ct)
     {
         var now = clock.GetUtcNow();

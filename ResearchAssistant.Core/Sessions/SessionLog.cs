@@ -29,6 +29,8 @@ internal static class SessionLog
         await db.SaveChangesAsync(ct);
         await db.ChatSessions.Where(s => s.Id == evt.SessionId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastActivityAt, now).SetProperty(s => s.Version, Guid.NewGuid()), ct);
+        // The Seq update above holds the session row, so no other writer advances the chain concurrently.
+        await SessionChain.AdvanceAsync(db, evt.SessionId, ct);
         return evt;
     }
 
@@ -44,6 +46,10 @@ internal static class SessionLog
             ContentCipher = contentCipher,
             Status = EventStatus.Complete,
         }, now, ct);
+
+    /// <summary>Takes the session row's lock (PostgreSQL) or the write lock (SQLite) for the rest of the transaction.</summary>
+    public static Task LockSessionAsync(AppDbContext db, Guid sessionId, CancellationToken ct) =>
+        db.ChatSessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u => u.SetProperty(s => s.Version, Guid.NewGuid()), ct);
 
     public static Task SetActiveLeafAsync(AppDbContext db, Guid sessionId, Guid leafId, CancellationToken ct) =>
         db.ChatSessions.Where(s => s.Id == sessionId)
