@@ -29,6 +29,15 @@ public static class CoreServiceCollectionExtensions
         services.AddChatModel(configuration);
         services.AddSingleton<ContextAssembler>();
         services.AddSingleton<SessionBus>();
+        if (database.Provider == DatabaseProvider.Postgres)
+        {
+            services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(database.ConnectionString));
+            services.AddSingleton<ISessionTurnLock, PostgresTurnLock>();
+        }
+        else
+        {
+            services.AddSingleton<ISessionTurnLock, InProcessTurnLock>();
+        }
         services.AddSingleton<TurnRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<TurnRunner>());
         services.AddSingleton<ChatService>();

@@ -23,6 +23,7 @@ public sealed class TurnRunner(
     ContextAssembler assembler,
     SessionBus bus,
     ContentProtector protector,
+    ISessionTurnLock turnLock,
     TimeProvider clock,
     ILogger<TurnRunner> logger) : IHostedService
 {
@@ -89,7 +90,11 @@ public sealed class TurnRunner(
             }
             try
             {
-                await AnswerEverythingWaitingAsync(worker);
+                await using var turn = await AcquireTurnAsync(worker);
+                if (turn is not null)
+                {
+                    await AnswerEverythingWaitingAsync(worker);
+                }
             }
             catch (Exception ex) when (!_shutdown.IsCancellationRequested)
             {
@@ -108,6 +113,40 @@ public sealed class TurnRunner(
                 }
             }
         }
+    }
+
+    /// <summary>How often a worker asks again for a turn another instance holds, while it still has work.</summary>
+    private static readonly TimeSpan TurnPollInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Waits for the session's turn. While another instance holds it, that instance answers the queued questions
+    /// (the queue is in the database); this worker keeps asking only while work is left that it must do.
+    /// </summary>
+    private async Task<IAsyncDisposable?> AcquireTurnAsync(SessionWorker worker)
+    {
+        while (true)
+        {
+            var turn = await turnLock.TryAcquireAsync(worker.SessionId, _shutdown.Token);
+            if (turn is not null)
+            {
+                return turn;
+            }
+            if (!await HasWorkAsync(worker))
+            {
+                return null;
+            }
+            await Task.Delay(TurnPollInterval, clock, _shutdown.Token);
+        }
+    }
+
+    private async Task<bool> HasWorkAsync(SessionWorker worker)
+    {
+        if (!worker.Regenerations.IsEmpty)
+        {
+            return true;
+        }
+        await using var db = await contexts.CreateDbContextAsync(_shutdown.Token);
+        return await db.SessionEvents.AnyAsync(e => e.SessionId == worker.SessionId && e.Status == EventStatus.Queued, _shutdown.Token);
     }
 
     private async Task AnswerEverythingWaitingAsync(SessionWorker worker)
