@@ -8,9 +8,32 @@
 
         // Keeps the newest message in view while the user is reading at the bottom; leaves them alone if they scrolled up.
         followConversation: (log, force) => {
-            if (!log) return;
+            if (!log || log.dataset.loadingOlder) return;
             const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 120;
             if (force || nearBottom) log.scrollTop = log.scrollHeight;
+        },
+
+        // Loads the page above when its button scrolls into view, keeping the reader's place: the content that
+        // grows above must not push what they are reading down.
+        watchOlder: (log, conversation) => {
+            if (!log) return;
+            log._olderObserver?.disconnect();
+            log._olderObserver = new IntersectionObserver(async entries => {
+                if (!entries.some(e => e.isIntersecting) || log.dataset.loadingOlder) return;
+                log.dataset.loadingOlder = '1';
+                const before = log.scrollHeight;
+                try {
+                    await conversation.invokeMethodAsync('LoadOlderFromScroll');
+                    await new Promise(requestAnimationFrame);
+                    log.scrollTop += log.scrollHeight - before;
+                } finally {
+                    delete log.dataset.loadingOlder;
+                    const next = log.querySelector('#load-older');
+                    if (next) { log._olderObserver.unobserve(next); log._olderObserver.observe(next); }
+                }
+            }, { root: log, rootMargin: '200px 0px 0px 0px' });
+            const button = log.querySelector('#load-older');
+            if (button) log._olderObserver.observe(button);
         },
     };
 
