@@ -31,7 +31,7 @@ public static class AppPaths
     }
 
     /// <summary>Per-run artifacts (failure screenshots, app logs): e2e/bin/&lt;Configuration&gt;/net10.0/artifacts.</summary>
-    public static string ArtifactsDir { get; } = Directory.CreateDirectory(Path.Combine(AppContext.BaseDirectory, "artifacts")).FullName;
+    public static string ArtifactsDir { get; } = CreateEmptyArtifactsDir();
 
     public static string FailureScreenshotsDir => Directory.CreateDirectory(Path.Combine(ArtifactsDir, "screenshots")).FullName;
 
@@ -39,6 +39,14 @@ public static class AppPaths
     public static string DocsScreenshotsDir => Directory.CreateDirectory(Path.Combine(RepoRoot, "docs", "screenshots")).FullName;
 
     public static bool TakeDocsScreenshots => Environment.GetEnvironmentVariable("RA_SCREENSHOTS") == "1";
+
+    /// <summary>Emptied once per run, so what is there after a run belongs to that run.</summary>
+    private static string CreateEmptyArtifactsDir()
+    {
+        var dir = Path.Combine(AppContext.BaseDirectory, "artifacts");
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        return Directory.CreateDirectory(dir).FullName;
+    }
 
     private static string FindRepoRoot()
     {

@@ -41,6 +41,9 @@ public sealed class ConversationLifecycleTests(BrowserFixture browser, ITestOutp
         await ExpectConversationOnceAsync(page);
 
         // A server restart (a kill, not a graceful stop): the data and the sign-in cookie both survive.
+        // The page leaves first: an open page would reconnect and reload by itself, racing the navigation below
+        // (the reconnect UI has its own test).
+        await page.GotoAsync("about:blank");
         await app.RestartAsync();
         await page.GotoAsync(chatUrl);
         await page.WaitForInteractiveAsync();
