@@ -85,6 +85,10 @@ run_tests() { # <name> <project> <hang timeout>
 
 run_tests core ResearchAssistant.Tests/ResearchAssistant.Tests.csproj 10m
 run_tests e2e e2e/ResearchAssistant.E2E.csproj 12m
+e2e_out="e2e/bin/$configuration/net10.0"
+if compgen -G "$e2e_out/screenshots/*.png" >/dev/null; then
+  echo "browser test failure screenshots: $e2e_out/screenshots/; app logs: $e2e_out/app-logs/"
+fi
 
 step "done; TRX files in ${results#"$root"/}"
 echo "$total_passed passed, $total_failed failed"

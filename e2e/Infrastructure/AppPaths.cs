@@ -30,20 +30,21 @@ public static class AppPaths
         }
     }
 
-    /// <summary>Per-run artifacts (failure screenshots, app logs): e2e/bin/&lt;Configuration&gt;/net10.0/artifacts.</summary>
-    public static string ArtifactsDir { get; } = CreateEmptyArtifactsDir();
+    /// <summary>Failure screenshots of this run: e2e/bin/&lt;Configuration&gt;/net10.0/screenshots.</summary>
+    public static string FailureScreenshotsDir { get; } = EmptyDirectory("screenshots");
 
-    public static string FailureScreenshotsDir => Directory.CreateDirectory(Path.Combine(ArtifactsDir, "screenshots")).FullName;
+    /// <summary>The app processes' stdout/stderr of this run: e2e/bin/&lt;Configuration&gt;/net10.0/app-logs.</summary>
+    public static string AppLogsDir { get; } = EmptyDirectory("app-logs");
 
     /// <summary>README screenshots, refreshed only when RA_SCREENSHOTS=1.</summary>
     public static string DocsScreenshotsDir => Directory.CreateDirectory(Path.Combine(RepoRoot, "docs", "screenshots")).FullName;
 
     public static bool TakeDocsScreenshots => Environment.GetEnvironmentVariable("RA_SCREENSHOTS") == "1";
 
-    /// <summary>Emptied once per run, so what is there after a run belongs to that run.</summary>
-    private static string CreateEmptyArtifactsDir()
+    /// <summary>Emptied once per run (on first use), so what is there after a run belongs to that run.</summary>
+    private static string EmptyDirectory(string name)
     {
-        var dir = Path.Combine(AppContext.BaseDirectory, "artifacts");
+        var dir = Path.Combine(AppContext.BaseDirectory, name);
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         return Directory.CreateDirectory(dir).FullName;
     }

@@ -40,7 +40,7 @@ public sealed class AppProcess : IAsyncDisposable
         _name = name;
         Port = FreePort.Get();
         DataDirectory = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"ra-e2e-{name}-{Guid.NewGuid():N}")).FullName;
-        _logFile = Path.Combine(Directory.CreateDirectory(Path.Combine(AppPaths.ArtifactsDir, "logs")).FullName, $"{name}-{Port}.log");
+        _logFile = Path.Combine(AppPaths.AppLogsDir, $"{name}-{Port}.log");
     }
 
     public int Port { get; }
@@ -112,7 +112,7 @@ public sealed class AppProcess : IAsyncDisposable
             WorkingDirectory = Path.GetDirectoryName(webDll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            RedirectStandardInput = true,
+            RedirectStandardInput = true,   // the app must never read the test runner's stdin
             UseShellExecute = false,
         };
         psi.ArgumentList.Add(webDll);
