@@ -44,7 +44,9 @@ public sealed class ChatService(
         var branch = await BranchReader.ReadPathAsync(db, sessionId, session.ActiveLeafId, ct);
         var queued = await BranchReader.ReadQueuedAsync(db, sessionId, ct);
         var messages = branch.Concat(queued).Select(BranchReader.ToView).ToList();
-        var generating = turns.IsGenerating(sessionId) || messages.Any(m => m.Status is EventStatus.Streaming or EventStatus.Queued);
+        // The statuses are the truth: a question is Queued until its answer row exists, and that row is Streaming
+        // until sealed (both in one transaction), so there is no moment in between where nothing looks busy.
+        var generating = messages.Any(m => m.Status is EventStatus.Streaming or EventStatus.Queued);
         return new ConversationView(session.Id, session.Title, messages, generating);
     }
 

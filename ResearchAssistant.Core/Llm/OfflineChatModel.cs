@@ -57,6 +57,12 @@ public sealed class OfflineChatModel(LlmOptions options) : IChatModel
             text.AppendLine("None of your earlier messages in this conversation share words with this one.").AppendLine();
         }
 
+        // The how-to is in the conversation's first offline answer already; after that a pointer is enough.
+        if (prompt.Messages.Any(m => m.Role == PromptRole.Assistant))
+        {
+            text.AppendLine("To get real answers, connect a model: see the `Llm` settings in the README.");
+            return text.ToString();
+        }
         text.AppendLine("To get real answers, connect a model in `appsettings.json` or the environment:").AppendLine()
             .AppendLine("```")
             .AppendLine("Llm__Provider=OpenAI")

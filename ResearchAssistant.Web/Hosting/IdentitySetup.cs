@@ -1,0 +1,80 @@
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
+using ResearchAssistant.Core.Accounts;
+using ResearchAssistant.Core.Data;
+using ResearchAssistant.Web.Components.Account;
+
+namespace ResearchAssistant.Web.Hosting;
+
+internal static class IdentitySetup
+{
+    public const int MinimumPasswordLength = 12;
+    public const int MaxFailedAttempts = 5;
+
+    public static IServiceCollection AddAccounts(this IServiceCollection services, IConfiguration configuration, DataDirectory data)
+    {
+        // Keys in the data directory: cookies issued before a restart stay valid after it.
+        services.AddDataProtection()
+            .SetApplicationName("ResearchAssistant")
+            .PersistKeysToFileSystem(new DirectoryInfo(data.Subfolder("keys")));
+
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, Microsoft.AspNetCore.Components.Server.ServerAuthenticationStateProvider>();
+        services.AddAuthentication(options =>
+            {
+                options.DefaultScheme = IdentityConstants.ApplicationScheme;
+                options.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+            })
+            .AddIdentityCookies();
+        services.AddAuthorization();
+
+        var requireConfirmedEmail = configuration.GetValue("Identity:RequireConfirmedEmail", false);
+        services.AddIdentityCore<AppUser>(options =>
+            {
+                // Length over composition rules (NIST SP 800-63B): 12 characters, nothing else demanded.
+                options.Password.RequiredLength = MinimumPasswordLength;
+                options.Password.RequireDigit = false;
+                options.Password.RequireLowercase = false;
+                options.Password.RequireUppercase = false;
+                options.Password.RequireNonAlphanumeric = false;
+                options.Password.RequiredUniqueChars = 1;
+                options.Lockout.AllowedForNewUsers = true;
+                options.Lockout.MaxFailedAccessAttempts = MaxFailedAttempts;
+                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(configuration.GetValue("Identity:LockoutMinutes", 15));
+                options.User.RequireUniqueEmail = true;
+                options.SignIn.RequireConfirmedAccount = requireConfirmedEmail;
+                options.SignIn.RequireConfirmedEmail = requireConfirmedEmail;
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<AppDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+
+        services.ConfigureApplicationCookie(cookie =>
+        {
+            cookie.LoginPath = "/Account/Login";
+            cookie.LogoutPath = "/Account/Logout";
+            cookie.AccessDeniedPath = "/Account/Login";
+            cookie.Cookie.Name = "ra.auth";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.Always;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.ExpireTimeSpan = TimeSpan.FromDays(14);
+            cookie.SlidingExpiration = true;
+        });
+        services.ConfigureExternalCookie(cookie => cookie.Cookie.SecurePolicy = CookieSecurePolicy.Always);
+        services.AddAntiforgery(options =>
+        {
+            // The antiforgery cookie is no credential, and Always makes the check refuse plain-HTTP requests outright.
+            // Plain HTTP only works on localhost anyway, because the sign-in cookie above is always Secure.
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+        });
+
+        services.AddSingleton(new MailDrop(data.Subfolder("mail")));
+        services.AddSingleton<IEmailSender<AppUser>, MailDropEmailSender>();
+        return services;
+    }
+}
