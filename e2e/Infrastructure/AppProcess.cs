@@ -164,6 +164,11 @@ public sealed class AppProcess : IAsyncDisposable
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) Append(e.Data); };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Append("[stderr] " + e.Data); };
+        // An exit the test did not ask for is the first thing to know when reading a failure.
+        process.Exited += (_, _) =>
+        {
+            if (ReferenceEquals(_process, process)) Append(DescribeUnexpectedExit(process.ExitCode));
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -206,6 +211,14 @@ public sealed class AppProcess : IAsyncDisposable
         }
         throw new TimeoutException($"The app did not answer GET / within {StartTimeout.TotalSeconds} s ({lastProblem}).\n{Log}");
     }
+
+    private static string DescribeUnexpectedExit(int code) => code switch
+    {
+        // .NET exits with 128 + 15 after a graceful shutdown on SIGTERM: nothing in these tests sends that (Kill is SIGKILL).
+        143 => "--- [e2e] the app exited with 143: SIGTERM from outside the test (another process, e.g. a broad `pkill -f ResearchAssistant.Web`) ---",
+        137 => "--- [e2e] the app exited with 137: SIGKILL from outside the test (OOM killer or another process) ---",
+        _ => $"--- [e2e] the app exited by itself with code {code} ---",
+    };
 
     private void Append(string line)
     {

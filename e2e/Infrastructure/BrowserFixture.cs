@@ -14,7 +14,7 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // Bounded waits everywhere: a missing element fails the test in seconds, with a screenshot.
-        Assertions.SetDefaultExpectTimeout(15_000);
+        Assertions.SetDefaultExpectTimeout(20_000);
 
         var executable = Environment.GetEnvironmentVariable("RA_CHROMIUM") ?? "/usr/bin/chromium";
         if (!File.Exists(executable))

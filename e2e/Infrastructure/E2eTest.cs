@@ -54,7 +54,7 @@ public abstract class E2eTest(BrowserFixture browser, ITestOutputHelper output) 
             HasTouch = phone,
             Locale = "en-US",
         });
-        context.SetDefaultTimeout(15_000);
+        context.SetDefaultTimeout(20_000);
         context.SetDefaultNavigationTimeout(30_000);
         _contexts.Add(context);
         return await context.NewPageAsync();
