@@ -30,7 +30,8 @@ if ((${#missing[@]})); then
 fi
 
 # --- 2. A throwaway PostgreSQL cluster, removed on any exit (success, failure or Ctrl-C). --------------------------
-pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/ra-test-pg.XXXXXX")
+# Under /tmp, not $TMPDIR: the postgres user must be able to reach it, and a CI user's TMPDIR may be private.
+pg_dir=$(mktemp -d /tmp/ra-test-pg.XXXXXX)
 cleanup() { "$root/scripts/pg-stop.sh" "$pg_dir" || true; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

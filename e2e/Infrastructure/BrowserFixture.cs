@@ -35,6 +35,8 @@ public sealed class BrowserFixture : IAsyncLifetime
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
+                // Docker's /dev/shm is 64 MB by default; Chromium then crashes on big pages. Use /tmp instead.
+                "--disable-dev-shm-usage",
             ],
         });
     }

@@ -64,12 +64,18 @@ public sealed class ResponsiveLayoutTests(BrowserFixture browser, ITestOutputHel
             await phone.ScreenshotAsync(new() { Path = Path.Combine(AppPaths.DocsScreenshotsDir, "phone-chat.png") });
         }
 
-        // And the phone can chat.
+        // And the phone can chat, from the keyboard: Shift+Enter is a new line, Enter sends.
         Fake.Behavior = new FakeBehavior { Tokens = ["Use ", "the ", "DOI."] };
-        await Ui.Composer(phone).FillAsync("Which one is simplest?");
-        await Ui.SendButton(phone).ClickAsync();
+        var composer = Ui.Composer(phone);
+        await composer.FillAsync("Which one");
+        await composer.PressAsync("Shift+Enter");
+        await composer.PressSequentiallyAsync("is simplest?");
+        await Expect(composer).ToHaveValueAsync("Which one\nis simplest?");
+        await composer.PressAsync("Enter");
         await phone.WaitForAnswerAsync("Use the DOI.");
         await Expect(Ui.UserMessages(phone)).ToHaveCountAsync(2);
+        await Expect(Ui.UserMessages(phone).Last).ToContainTextAsync("is simplest?");
+        await Expect(composer).ToHaveValueAsync("");
     });
 
     private static async Task ExpectWithinViewportAsync(IPage page, ILocator locator, ViewportSize viewport)
