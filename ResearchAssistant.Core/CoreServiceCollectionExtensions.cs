@@ -21,6 +21,8 @@ public static class CoreServiceCollectionExtensions
         // Identity's stores want a scoped context; it comes from the same factory.
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<AppDbContext>>().CreateDbContext());
         services.AddSingleton<DatabaseInitializer>();
+        services.AddSingleton(Privacy.MasterKey.Load(configuration, dataDirectory));
+        services.AddSingleton<Privacy.ContentProtector>();
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(configuration.GetSection(ChatLimits.Section).Get<ChatLimits>() ?? new ChatLimits());
@@ -30,6 +32,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TurnRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<TurnRunner>());
         services.AddSingleton<ChatService>();
+        services.AddSingleton<Sessions.BranchService>();
+        services.AddSingleton<Sessions.SessionOrganizer>();
         return services;
     }
 }

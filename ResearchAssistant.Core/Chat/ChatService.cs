@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Privacy;
 using ResearchAssistant.Core.Sessions;
 using ResearchAssistant.Core.Sync;
 
@@ -10,28 +11,21 @@ namespace ResearchAssistant.Core.Chat;
 public sealed record SendResult(Guid SessionId, Guid MessageId, bool WasDuplicate);
 
 /// <summary>
-/// What the UI may do with conversations. Every call takes the signed-in user's id and checks ownership here, not
-/// in the UI: a session of someone else's is reported exactly like one that does not exist.
+/// Reading and writing conversations. Every call takes the signed-in user's id and checks ownership here, not in
+/// the UI: a session of someone else's is reported exactly like one that does not exist.
 /// </summary>
 public sealed class ChatService(
     IDbContextFactory<AppDbContext> contexts,
     TurnRunner turns,
     SessionBus bus,
     ChatLimits limits,
+    ContentProtector protector,
     TimeProvider clock)
 {
-    public async Task<IReadOnlyList<SessionListItem>> ListSessionsAsync(string userId, CancellationToken ct = default)
-    {
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        return await db.ChatSessions.AsNoTracking()
-            .Where(s => s.OwnerId == userId && !s.IsArchived)
-            .OrderByDescending(s => s.IsPinned).ThenByDescending(s => s.LastActivityAt)
-            .Take(200)
-            .Select(s => new SessionListItem(s.Id, s.Title, s.LastActivityAt, s.IsPinned))
-            .ToListAsync(ct);
-    }
+    /// <summary>How many messages opening a conversation reads; older ones load on demand.</summary>
+    public const int PageSize = 50;
 
-    /// <summary>The conversation as it stands, or null when it does not exist for this user.</summary>
+    /// <summary>The newest page of the active branch, or null when the conversation does not exist for this user.</summary>
     public async Task<ConversationView?> GetConversationAsync(string userId, Guid sessionId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
@@ -41,13 +35,40 @@ public sealed class ChatService(
         {
             return null;
         }
-        var branch = await BranchReader.ReadPathAsync(db, sessionId, session.ActiveLeafId, ct);
+        var cipher = await protector.ForUserAsync(userId, ct);
+        var slice = await BranchReader.ReadEndingAtAsync(db, sessionId, session.ActiveLeafId, PageSize, ct);
         var queued = await BranchReader.ReadQueuedAsync(db, sessionId, ct);
-        var messages = branch.Concat(queued).Select(BranchReader.ToView).ToList();
+        var messages = await ToViewsAsync(db, sessionId, slice.Messages, cipher, ct);
+        messages.AddRange(queued.Select(q => BranchReader.ToView(q, null, cipher)));
+
+        var later = session.ActiveLeafId is { } leaf
+            ? await db.SessionEvents.AsNoTracking()
+                .Where(e => e.SessionId == sessionId && e.ParentId == leaf && e.Status != EventStatus.Queued)
+                .OrderByDescending(e => e.Seq).Select(e => e.Id).Take(100).ToListAsync(ct)
+            : [];
+        var latestLaterLeaf = later.Count > 0 ? await BranchReader.LatestLeafBelowAsync(db, later[0], ct) : (Guid?)null;
+
         // The statuses are the truth: a question is Queued until its answer row exists, and that row is Streaming
         // until sealed (both in one transaction), so there is no moment in between where nothing looks busy.
         var generating = messages.Any(m => m.Status is EventStatus.Streaming or EventStatus.Queued);
-        return new ConversationView(session.Id, session.Title, messages, generating);
+        return new ConversationView(session.Id, cipher.Decrypt(session.TitleCipher), messages, generating, slice.HasOlder, later.Count, latestLaterLeaf);
+    }
+
+    /// <summary>The page of the active branch just above <paramref name="beforeMessageId"/> (scrolling up).</summary>
+    public async Task<(IReadOnlyList<MessageView> Messages, bool HasOlder)> GetOlderMessagesAsync(string userId, Guid sessionId, Guid beforeMessageId, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        var first = await SessionAccess.RequireMessageAsync(db, sessionId, beforeMessageId, ct);
+        var slice = await BranchReader.ReadEndingAtAsync(db, sessionId, first.ParentId, PageSize, ct);
+        var cipher = await protector.ForUserAsync(userId, ct);
+        return (await ToViewsAsync(db, sessionId, slice.Messages, cipher, ct), slice.HasOlder);
+    }
+
+    private static async Task<List<MessageView>> ToViewsAsync(AppDbContext db, Guid sessionId, IReadOnlyList<SessionEvent> messages, UserCipher cipher, CancellationToken ct)
+    {
+        var versions = await BranchReader.ReadVersionsAsync(db, sessionId, messages, ct);
+        return messages.Select(m => BranchReader.ToView(m, versions.GetValueOrDefault(m.Id), cipher)).ToList();
     }
 
     /// <summary>
@@ -58,54 +79,114 @@ public sealed class ChatService(
     public async Task<SendResult> SendAsync(string userId, Guid sessionId, string text, string clientId, bool createIfMissing = false, CancellationToken ct = default)
     {
         var message = Validate(text);
-        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > 64)
-        {
-            throw new ArgumentException("A client id of 1 to 64 characters is required.", nameof(clientId));
-        }
-
-        SendResult result;
-        try
-        {
-            result = await StoreAsync(userId, sessionId, message, clientId, createIfMissing, ct);
-        }
-        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
-        {
-            // The same send raced itself (two tabs, a double click): the first one won, report it.
-            result = await FindDuplicateAsync(userId, sessionId, clientId, ct) ?? throw new SessionNotFoundException();
-        }
-
-        if (!result.WasDuplicate)
-        {
-            bus.Publish(new SessionChange(userId, result.SessionId, SessionChangeKind.Changed, result.MessageId));
-        }
+        ValidateClientId(clientId);
+        var cipher = await protector.ForUserAsync(userId, ct);
+        var result = await StoreOnceAsync(userId, sessionId, clientId,
+            (db, now) => StoreQueuedAsync(db, userId, sessionId, message, cipher, clientId, createIfMissing, now), ct);
         turns.Kick(result.SessionId, userId);
         return result;
     }
 
-    private async Task<SendResult> StoreAsync(string userId, Guid sessionId, string message, string clientId, bool createIfMissing, CancellationToken ct)
+    /// <summary>
+    /// Edits a user message the only way the log allows: a new version beside the original (a new branch), which
+    /// becomes the active branch and is answered. The original and everything below it stay reachable.
+    /// </summary>
+    public async Task<SendResult> EditAsync(string userId, Guid sessionId, Guid messageId, string text, string clientId, CancellationToken ct = default)
     {
-        var now = clock.GetUtcNow();
+        var message = Validate(text);
+        ValidateClientId(clientId);
+        var cipher = await protector.ForUserAsync(userId, ct);
+        var result = await StoreOnceAsync(userId, sessionId, clientId, async (db, now) =>
+        {
+            await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+            var original = await SessionAccess.RequireMessageAsync(db, sessionId, messageId, ct);
+            if (original.Kind != EventKind.UserMessage)
+            {
+                throw new ChatInputException("Only your own messages can be edited; regenerate an answer instead.");
+            }
+            if (await FindDuplicateAsync(db, sessionId, clientId, ct) is { } duplicate)
+            {
+                return duplicate;
+            }
+            var edited = await SessionLog.AppendAsync(db, new SessionEvent
+            {
+                Id = Guid.CreateVersion7(now),
+                SessionId = sessionId,
+                Kind = EventKind.UserMessage,
+                ParentId = original.ParentId,
+                Author = userId,
+                ContentCipher = cipher.Encrypt(message),
+                Status = EventStatus.Complete,
+                ClientId = clientId,
+            }, now, ct);
+            await SessionLog.SetActiveLeafAsync(db, sessionId, edited.Id, ct);
+            return new SendResult(sessionId, edited.Id, WasDuplicate: false);
+        }, ct);
+        if (!result.WasDuplicate)
+        {
+            turns.Regenerate(sessionId, userId, result.MessageId);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// Writes a new answer (a sibling of the earlier ones) to a question. <paramref name="messageId"/> is either an
+    /// answer (regenerate it, retry it when it failed) or a question left without one.
+    /// </summary>
+    public async Task RegenerateAsync(string userId, Guid sessionId, Guid messageId, CancellationToken ct = default)
+    {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var session = await db.ChatSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == sessionId, ct);
+        await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        var message = await SessionAccess.RequireMessageAsync(db, sessionId, messageId, ct);
+        var questionId = message.Kind == EventKind.UserMessage ? message.Id : message.ParentId;
+        if (questionId is null || message.Status == EventStatus.Streaming)
+        {
+            return;
+        }
+        turns.Regenerate(sessionId, userId, questionId.Value);
+    }
+
+    /// <summary>Carries on an interrupted answer: a new version that starts with its text.</summary>
+    public async Task ContinueAsync(string userId, Guid sessionId, Guid answerId, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        var answer = await SessionAccess.RequireMessageAsync(db, sessionId, answerId, ct);
+        if (answer.Kind != EventKind.AssistantMessage || answer.ParentId is not { } questionId || answer.Status == EventStatus.Streaming)
+        {
+            throw new ChatInputException("Only an answer that was cut off can be continued.");
+        }
+        turns.Continue(sessionId, userId, questionId, answerId);
+    }
+
+    public async Task<bool> StopAsync(string userId, Guid sessionId, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        return turns.Stop(sessionId);
+    }
+
+    private async Task<SendResult> StoreQueuedAsync(AppDbContext db, string userId, Guid sessionId, string message, UserCipher cipher, string clientId, bool createIfMissing, DateTimeOffset now)
+    {
+        var session = await db.ChatSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == sessionId);
         if (session is null && createIfMissing)
         {
             db.ChatSessions.Add(new ChatSession
             {
                 Id = sessionId,
                 OwnerId = userId,
-                Title = TitleFrom(message),
+                TitleCipher = cipher.Encrypt(TitleFrom(message)),
                 CreatedAt = now,
                 LastActivityAt = now,
                 Version = Guid.NewGuid(),
             });
-            await db.SaveChangesAsync(ct);
+            await db.SaveChangesAsync();
         }
         else if (session is null || session.OwnerId != userId)
         {
             throw new SessionNotFoundException();
         }
-        else if (await FindDuplicateAsync(db, sessionId, clientId, ct) is { } duplicate)
+        else if (await FindDuplicateAsync(db, sessionId, clientId, CancellationToken.None) is { } duplicate)
         {
             return duplicate;
         }
@@ -117,34 +198,35 @@ public sealed class ChatService(
             SessionId = sessionId,
             Kind = EventKind.UserMessage,
             Author = userId,
-            Content = message,
+            ContentCipher = cipher.Encrypt(message),
             Status = EventStatus.Queued,
             ClientId = clientId,
-        }, now, ct);
-        await tx.CommitAsync(ct);
+        }, now, CancellationToken.None);
         return new SendResult(sessionId, evt.Id, WasDuplicate: false);
     }
 
-    /// <summary>Writes a fresh answer to the question a failed, stopped or interrupted answer was for.</summary>
-    public async Task RetryAsync(string userId, Guid sessionId, Guid answerId, CancellationToken ct = default)
+    /// <summary>Runs a store in a transaction; a send that raced itself (same client id) reports the winner.</summary>
+    private async Task<SendResult> StoreOnceAsync(string userId, Guid sessionId, string clientId, Func<AppDbContext, DateTimeOffset, Task<SendResult>> store, CancellationToken ct)
     {
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var answer = await db.SessionEvents.AsNoTracking()
-            .Where(e => e.Id == answerId && e.SessionId == sessionId && e.Kind == EventKind.AssistantMessage)
-            .Join(db.ChatSessions.Where(s => s.OwnerId == userId), e => e.SessionId, s => s.Id, (e, s) => e)
-            .FirstOrDefaultAsync(ct) ?? throw new SessionNotFoundException();
-        if (answer.ParentId is not { } questionId || answer.Status == EventStatus.Streaming)
+        SendResult result;
+        try
         {
-            return;
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            result = await store(db, clock.GetUtcNow());
+            await tx.CommitAsync(ct);
         }
-        turns.Regenerate(sessionId, userId, questionId);
-    }
-
-    public async Task<bool> StopAsync(string userId, Guid sessionId, CancellationToken ct = default)
-    {
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var owns = await db.ChatSessions.AnyAsync(s => s.Id == sessionId && s.OwnerId == userId, ct);
-        return owns ? turns.Stop(sessionId) : throw new SessionNotFoundException();
+        catch (DbUpdateException ex) when (IsUniqueViolation(ex))
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+            result = await FindDuplicateAsync(db, sessionId, clientId, ct) ?? throw new SessionNotFoundException();
+        }
+        if (!result.WasDuplicate)
+        {
+            bus.Publish(new SessionChange(userId, result.SessionId, SessionChangeKind.Changed, result.MessageId));
+        }
+        return result;
     }
 
     private string Validate(string? text)
@@ -162,17 +244,18 @@ public sealed class ChatService(
         return message;
     }
 
+    private static void ValidateClientId(string clientId)
+    {
+        if (string.IsNullOrWhiteSpace(clientId) || clientId.Length > 64)
+        {
+            throw new ArgumentException("A client id of 1 to 64 characters is required.", nameof(clientId));
+        }
+    }
+
     private string TitleFrom(string message)
     {
         var firstLine = message.Split('\n', 2)[0].Trim();
         return firstLine.Length <= limits.TitleLength ? firstLine : firstLine[..limits.TitleLength].TrimEnd() + "…";
-    }
-
-    private async Task<SendResult?> FindDuplicateAsync(string userId, Guid sessionId, string clientId, CancellationToken ct)
-    {
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var owns = await db.ChatSessions.AnyAsync(s => s.Id == sessionId && s.OwnerId == userId, ct);
-        return owns ? await FindDuplicateAsync(db, sessionId, clientId, ct) : null;
     }
 
     private static async Task<SendResult?> FindDuplicateAsync(AppDbContext db, Guid sessionId, string clientId, CancellationToken ct)

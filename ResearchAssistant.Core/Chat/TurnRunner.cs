@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using ResearchAssistant.Core.Context;
 using ResearchAssistant.Core.Data;
 using ResearchAssistant.Core.Llm;
+using ResearchAssistant.Core.Privacy;
 using ResearchAssistant.Core.Sessions;
 using ResearchAssistant.Core.Sync;
 
@@ -21,6 +22,7 @@ public sealed class TurnRunner(
     IChatModel model,
     ContextAssembler assembler,
     SessionBus bus,
+    ContentProtector protector,
     TimeProvider clock,
     ILogger<TurnRunner> logger) : IHostedService
 {
@@ -37,7 +39,11 @@ public sealed class TurnRunner(
     public void Kick(Guid sessionId, string ownerId) => Wake(sessionId, ownerId, regenerateFor: null);
 
     /// <summary>Writes a new answer (a sibling of the earlier ones) to the given user message.</summary>
-    public void Regenerate(Guid sessionId, string ownerId, Guid userMessageId) => Wake(sessionId, ownerId, userMessageId);
+    public void Regenerate(Guid sessionId, string ownerId, Guid userMessageId) => Wake(sessionId, ownerId, new AnswerRequest(userMessageId, null));
+
+    /// <summary>Writes a new answer that starts with an interrupted one's text and asks the model to carry on.</summary>
+    public void Continue(Guid sessionId, string ownerId, Guid userMessageId, Guid interruptedAnswerId) =>
+        Wake(sessionId, ownerId, new AnswerRequest(userMessageId, interruptedAnswerId));
 
     /// <summary>Stops the answer being written; its text so far is kept and sealed as stopped.</summary>
     public bool Stop(Guid sessionId)
@@ -50,23 +56,23 @@ public sealed class TurnRunner(
         return false;
     }
 
-    private void Wake(Guid sessionId, string ownerId, Guid? regenerateFor)
+    private void Wake(Guid sessionId, string ownerId, AnswerRequest? regenerateFor)
     {
         lock (_gate)
         {
             if (_workers.TryGetValue(sessionId, out var running))
             {
-                if (regenerateFor is { } id)
+                if (regenerateFor is not null)
                 {
-                    running.Regenerations.Enqueue(id);
+                    running.Regenerations.Enqueue(regenerateFor);
                 }
                 running.Woken = true;
                 return;
             }
             var worker = new SessionWorker(sessionId, ownerId);
-            if (regenerateFor is { } first)
+            if (regenerateFor is not null)
             {
-                worker.Regenerations.Enqueue(first);
+                worker.Regenerations.Enqueue(regenerateFor);
             }
             _workers[sessionId] = worker;
             worker.Loop = Task.Run(() => RunWorkerAsync(worker));
@@ -108,9 +114,9 @@ public sealed class TurnRunner(
     {
         while (!_shutdown.IsCancellationRequested)
         {
-            if (worker.Regenerations.TryDequeue(out var userMessageId))
+            if (worker.Regenerations.TryDequeue(out var request))
             {
-                await AnswerAsync(worker, userMessageId, admitQueued: false);
+                await AnswerAsync(worker, request.QuestionId, admitQueued: false, request.ContinueFromAnswerId);
                 continue;
             }
 
@@ -124,13 +130,18 @@ public sealed class TurnRunner(
             {
                 return;
             }
-            await AnswerAsync(worker, next.Value, admitQueued: true);
+            await AnswerAsync(worker, next.Value, admitQueued: true, continueFrom: null);
         }
     }
 
-    private async Task AnswerAsync(SessionWorker worker, Guid userMessageId, bool admitQueued)
+    private async Task AnswerAsync(SessionWorker worker, Guid userMessageId, bool admitQueued, Guid? continueFrom)
     {
         await using var db = await contexts.CreateDbContextAsync(_shutdown.Token);
+        var cipher = await protector.ForUserAsync(worker.OwnerId, _shutdown.Token);
+        var partialCipher = continueFrom is { } partialId
+            ? await db.SessionEvents.AsNoTracking().Where(e => e.Id == partialId).Select(e => e.ContentCipher).FirstOrDefaultAsync(_shutdown.Token)
+            : null;
+        var partial = partialCipher is null ? null : cipher.Decrypt(partialCipher);
         var answer = await StartAnswerAsync(db, worker, userMessageId, admitQueued);
         if (answer is null)
         {
@@ -138,20 +149,32 @@ public sealed class TurnRunner(
         }
         Publish(worker, SessionChangeKind.Changed, answer.Id);
 
-        var branch = await BranchReader.ReadPathAsync(db, worker.SessionId, userMessageId, _shutdown.Token);
-        var prompt = assembler.Assemble(branch);
+        var branch = await BranchReader.ReadEndingAtAsync(db, worker.SessionId, userMessageId, ContextAssembler.MaxRecentMessages, _shutdown.Token);
+        var prompt = assembler.Assemble(branch.Messages.Select(m => BranchReader.ToView(m, null, cipher)).ToList());
+        var live = new LiveText();
+        if (!string.IsNullOrEmpty(partial))
+        {
+            // The new answer starts as the old one ended, and the model is asked to carry on from there.
+            live.Append(partial);
+            prompt = prompt with
+            {
+                Messages = [.. prompt.Messages,
+                    new PromptMessage(PromptRole.Assistant, partial),
+                    new PromptMessage(PromptRole.User, ContextAssembler.ContinueInstruction)],
+            };
+        }
 
         using var generation = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
         worker.Current = generation;
-        var live = new LiveText();
-        var outcome = await StreamAsync(db, worker, answer.Id, prompt, live, generation.Token);
+        var outcome = await StreamAsync(db, worker, answer.Id, prompt, live, cipher, generation.Token);
         worker.Current = null;
 
         // Sealing must happen even during shutdown: that is what makes a stopped server's answers "interrupted".
+        var finalText = cipher.Encrypt(live.Snapshot());
         await db.SessionEvents
             .Where(e => e.Id == answer.Id && e.Status == EventStatus.Streaming)
             .ExecuteUpdateAsync(u => u
-                .SetProperty(e => e.Content, live.Snapshot())
+                .SetProperty(e => e.ContentCipher, finalText)
                 .SetProperty(e => e.Status, outcome.Status)
                 .SetProperty(e => e.FailureReason, outcome.Reason)
                 .SetProperty(e => e.TokenCount, outcome.OutputTokens), CancellationToken.None);
@@ -197,10 +220,10 @@ public sealed class TurnRunner(
         return answer;
     }
 
-    private async Task<Outcome> StreamAsync(AppDbContext db, SessionWorker worker, Guid answerId, ModelPrompt prompt, LiveText live, CancellationToken ct)
+    private async Task<Outcome> StreamAsync(AppDbContext db, SessionWorker worker, Guid answerId, ModelPrompt prompt, LiveText live, UserCipher cipher, CancellationToken ct)
     {
         using var flushing = new CancellationTokenSource();
-        var flushLoop = FlushPeriodicallyAsync(db, answerId, live, flushing.Token);
+        var flushLoop = FlushPeriodicallyAsync(db, answerId, live, cipher, flushing.Token);
         int? outputTokens = null;
         Outcome outcome;
         try
@@ -242,7 +265,7 @@ public sealed class TurnRunner(
         return outcome;
     }
 
-    private async Task FlushPeriodicallyAsync(AppDbContext db, Guid answerId, LiveText live, CancellationToken ct)
+    private async Task FlushPeriodicallyAsync(AppDbContext db, Guid answerId, LiveText live, UserCipher cipher, CancellationToken ct)
     {
         var flushed = "";
         using var timer = new PeriodicTimer(FlushInterval, clock);
@@ -255,9 +278,10 @@ public sealed class TurnRunner(
                 {
                     continue;
                 }
+                var sealedText = cipher.Encrypt(text);
                 await db.SessionEvents
                     .Where(e => e.Id == answerId && e.Status == EventStatus.Streaming)
-                    .ExecuteUpdateAsync(u => u.SetProperty(e => e.Content, text), CancellationToken.None);
+                    .ExecuteUpdateAsync(u => u.SetProperty(e => e.ContentCipher, sealedText), CancellationToken.None);
                 flushed = text;
             }
         }
@@ -299,11 +323,14 @@ public sealed class TurnRunner(
 
     private sealed record Outcome(EventStatus Status, string? Reason, int? OutputTokens);
 
+    /// <summary>Answer this question again; when continuing, start from that interrupted answer's text.</summary>
+    private sealed record AnswerRequest(Guid QuestionId, Guid? ContinueFromAnswerId);
+
     private sealed class SessionWorker(Guid sessionId, string ownerId)
     {
         public Guid SessionId { get; } = sessionId;
         public string OwnerId { get; } = ownerId;
-        public ConcurrentQueue<Guid> Regenerations { get; } = new();
+        public ConcurrentQueue<AnswerRequest> Regenerations { get; } = new();
         public bool Woken { get; set; }
         public volatile CancellationTokenSource? Current;
         public Task? Loop { get; set; }

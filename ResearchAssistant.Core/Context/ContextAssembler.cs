@@ -12,7 +12,11 @@ public sealed class ContextAssembler(LlmOptions options)
 {
     public const int MaxRecentMessages = 40;
 
-    internal ModelPrompt Assemble(IReadOnlyList<SessionEvent> branchEndingAtQuestion)
+    /// <summary>Sent after an interrupted answer's text when the user asks to continue it.</summary>
+    public const string ContinueInstruction =
+        "Your previous answer was cut off. Continue it exactly where it stopped, without repeating what you already wrote.";
+
+    internal ModelPrompt Assemble(IReadOnlyList<MessageView> branchEndingAtQuestion)
     {
         var messages = new List<PromptMessage>(MaxRecentMessages + 1)
         {
@@ -21,11 +25,11 @@ public sealed class ContextAssembler(LlmOptions options)
         foreach (var evt in branchEndingAtQuestion.TakeLast(MaxRecentMessages))
         {
             // A failed attempt has nothing worth sending; a stopped or interrupted one is what the user saw.
-            if (evt.Kind == EventKind.AssistantMessage && (evt.Status == EventStatus.Failed || evt.Content.Length == 0))
+            if (evt.Role == MessageRole.Assistant && (evt.Status == EventStatus.Failed || evt.Text.Length == 0))
             {
                 continue;
             }
-            messages.Add(new PromptMessage(evt.Kind == EventKind.UserMessage ? PromptRole.User : PromptRole.Assistant, evt.Content));
+            messages.Add(new PromptMessage(evt.Role == MessageRole.User ? PromptRole.User : PromptRole.Assistant, evt.Text));
         }
         return new ModelPrompt(messages);
     }

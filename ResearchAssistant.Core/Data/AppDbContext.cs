@@ -13,6 +13,8 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
 {
     public DbSet<ChatSession> ChatSessions => Set<ChatSession>();
     public DbSet<SessionEvent> SessionEvents => Set<SessionEvent>();
+    public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
+    public DbSet<Privacy.UserKey> UserKeys => Set<Privacy.UserKey>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

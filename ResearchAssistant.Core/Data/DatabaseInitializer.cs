@@ -5,7 +5,7 @@ using ResearchAssistant.Core.Sessions;
 namespace ResearchAssistant.Core.Data;
 
 /// <summary>Brings the database to the current schema and repairs what a crash can leave behind.</summary>
-public sealed class DatabaseInitializer(IDbContextFactory<AppDbContext> contexts, ILogger<DatabaseInitializer> logger)
+public sealed class DatabaseInitializer(IDbContextFactory<AppDbContext> contexts, Privacy.ContentProtector protector, ILogger<DatabaseInitializer> logger)
 {
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -17,6 +17,9 @@ public sealed class DatabaseInitializer(IDbContextFactory<AppDbContext> contexts
             // WAL lets the circuits read while an answer is being written; the mode is stored in the file.
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
+
+        // Before anything reads content: a wrong master key must stop the app, not show garbage.
+        await protector.VerifyMasterKeyAsync(cancellationToken);
 
         // An answer still marked streaming was cut off by a crash or a kill: its last flush is all there is.
         var sealedCount = await db.SessionEvents

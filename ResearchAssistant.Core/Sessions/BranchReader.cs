@@ -3,30 +3,102 @@ using ResearchAssistant.Core.Data;
 
 namespace ResearchAssistant.Core.Sessions;
 
-/// <summary>Reads the active branch of a session: the path of messages from the root to a leaf.</summary>
+/// <summary>A window of a branch, oldest first, and whether older messages exist above it.</summary>
+internal sealed record BranchSlice(IReadOnlyList<SessionEvent> Messages, bool HasOlder)
+{
+    public static readonly BranchSlice Empty = new([], false);
+}
+
+/// <summary>
+/// Reads branches of a session's message tree. Every read walks the tree through the primary key from a known
+/// message (recursive CTEs, which SQLite and PostgreSQL both run), so its cost is the size of the window asked for,
+/// never the length of the session's history.
+/// </summary>
 internal static class BranchReader
 {
-    /// <summary>
-    /// The path ending at <paramref name="leafId"/>, oldest first. Reads the session's messages and walks parents;
-    /// positional slicing for very long sessions replaces this read in the session-engine work.
-    /// </summary>
-    public static async Task<List<SessionEvent>> ReadPathAsync(AppDbContext db, Guid sessionId, Guid? leafId, CancellationToken ct)
-    {
-        if (leafId is null)
-        {
-            return [];
-        }
-        var events = await db.SessionEvents.AsNoTracking()
-            .Where(e => e.SessionId == sessionId && e.Status != EventStatus.Queued)
-            .ToDictionaryAsync(e => e.Id, ct);
+    private const int QueuedStatus = (int)EventStatus.Queued;
 
-        var path = new List<SessionEvent>();
-        for (var id = leafId; id is { } current && events.TryGetValue(current, out var evt); id = evt.ParentId)
+    /// <summary>At most <paramref name="limit"/> messages of the branch ending at <paramref name="leafId"/>, oldest first.</summary>
+    public static async Task<BranchSlice> ReadEndingAtAsync(AppDbContext db, Guid sessionId, Guid? leafId, int limit, CancellationToken ct)
+    {
+        if (leafId is null || limit <= 0)
+        {
+            return BranchSlice.Empty;
+        }
+        // Depth runs 0..limit: one row more than asked tells whether older messages exist.
+        var rows = await db.SessionEvents.FromSql($"""
+            WITH RECURSIVE path("Id", "ParentId", "Depth") AS (
+                SELECT "Id", "ParentId", 0 FROM "SessionEvents" WHERE "Id" = {leafId} AND "SessionId" = {sessionId}
+                UNION ALL
+                SELECT e."Id", e."ParentId", p."Depth" + 1
+                FROM "SessionEvents" e JOIN path p ON e."Id" = p."ParentId"
+                WHERE p."Depth" < {limit}
+            )
+            SELECT e.* FROM "SessionEvents" e JOIN path p ON e."Id" = p."Id"
+            """).AsNoTracking().ToListAsync(ct);
+
+        var byId = rows.ToDictionary(e => e.Id);
+        var path = new List<SessionEvent>(rows.Count);
+        for (Guid? id = leafId; id is { } current && byId.TryGetValue(current, out var evt); id = evt.ParentId)
         {
             path.Add(evt);
         }
+        var hasOlder = path.Count > limit;
+        if (hasOlder)
+        {
+            path.RemoveAt(path.Count - 1);
+        }
         path.Reverse();
-        return path;
+        return new BranchSlice(path, hasOlder);
+    }
+
+    /// <summary>
+    /// The leaf reached from <paramref name="messageId"/> by always following its newest child: the branch the user
+    /// last worked on below that message.
+    /// </summary>
+    public static async Task<Guid> LatestLeafBelowAsync(AppDbContext db, Guid messageId, CancellationToken ct)
+    {
+        var leaves = await db.Database.SqlQuery<Guid>($"""
+            WITH RECURSIVE down("Id", "Depth") AS (
+                SELECT e."Id", 0 FROM "SessionEvents" e WHERE e."Id" = {messageId}
+                UNION ALL
+                SELECT (SELECT c."Id" FROM "SessionEvents" c
+                        WHERE c."ParentId" = d."Id" AND c."Kind" IN (1, 2) AND c."Status" <> {QueuedStatus}
+                        ORDER BY c."Seq" DESC LIMIT 1),
+                       d."Depth" + 1
+                FROM down d WHERE d."Id" IS NOT NULL
+            )
+            SELECT "Id" AS "Value" FROM down WHERE "Id" IS NOT NULL ORDER BY "Depth" DESC LIMIT 1
+            """).ToListAsync(ct);
+        return leaves.Count == 0 ? messageId : leaves[0];
+    }
+
+    /// <summary>For each message of a window: its place among its siblings (versions), for the version navigator.</summary>
+    public static async Task<Dictionary<Guid, VersionInfo>> ReadVersionsAsync(AppDbContext db, Guid sessionId, IReadOnlyList<SessionEvent> messages, CancellationToken ct)
+    {
+        var parents = messages.Where(m => m.ParentId is not null).Select(m => m.ParentId!.Value).Distinct().ToList();
+        var includesRoot = messages.Any(m => m.ParentId is null);
+        var siblings = await db.SessionEvents.AsNoTracking()
+            .Where(e => e.SessionId == sessionId
+                        && (e.Kind == EventKind.UserMessage || e.Kind == EventKind.AssistantMessage)
+                        && e.Status != EventStatus.Queued
+                        && (e.ParentId == null ? includesRoot : parents.Contains(e.ParentId.Value)))
+            .Select(e => new { e.Id, e.ParentId, e.Seq })
+            .ToListAsync(ct);
+
+        var versions = new Dictionary<Guid, VersionInfo>();
+        foreach (var group in siblings.GroupBy(s => s.ParentId))
+        {
+            var ordered = group.OrderBy(s => s.Seq).Select(s => s.Id).ToList();
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                versions[ordered[i]] = new VersionInfo(
+                    i + 1, ordered.Count,
+                    i > 0 ? ordered[i - 1] : null,
+                    i < ordered.Count - 1 ? ordered[i + 1] : null);
+            }
+        }
+        return versions;
     }
 
     public static Task<List<SessionEvent>> ReadQueuedAsync(AppDbContext db, Guid sessionId, CancellationToken ct) =>
@@ -35,8 +107,15 @@ internal static class BranchReader
             .OrderBy(e => e.Seq)
             .ToListAsync(ct);
 
-    public static MessageView ToView(SessionEvent e) => new(
+    public static MessageView ToView(SessionEvent e, VersionInfo? version, Privacy.UserCipher cipher) => new(
         e.Id, e.Seq, e.ParentId,
         e.Kind == EventKind.UserMessage ? MessageRole.User : MessageRole.Assistant,
-        e.Content, e.Status, e.FailureReason, e.Author, e.CreatedAt);
+        cipher.Decrypt(e.ContentCipher), e.Status, e.FailureReason, e.Author, e.CreatedAt,
+        version ?? VersionInfo.Single);
+}
+
+/// <summary>Which version of a message this is (1-based) among its siblings, and its neighbours.</summary>
+public sealed record VersionInfo(int Number, int Count, Guid? PreviousId, Guid? NextId)
+{
+    public static readonly VersionInfo Single = new(1, 1, null, null);
 }

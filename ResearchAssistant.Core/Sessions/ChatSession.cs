@@ -8,7 +8,8 @@ public sealed class ChatSession
 {
     public Guid Id { get; set; }
     public required string OwnerId { get; set; }
-    public required string Title { get; set; }
+    /// <summary>The title, encrypted with the owner's data key.</summary>
+    public required byte[] TitleCipher { get; set; }
     /// <summary>True until a better title than the first message's opening words exists.</summary>
     public bool TitleIsProvisional { get; set; } = true;
     public DateTimeOffset CreatedAt { get; set; }

@@ -13,11 +13,14 @@ public sealed class SessionEvent
     /// <summary>Position in the session's log: unique per session, gap-free, starting at 1.</summary>
     public long Seq { get; set; }
     public EventKind Kind { get; set; }
-    /// <summary>The message this one answers or follows; null for the first message of a session.</summary>
+    /// <summary>The message this one answers or follows; null for the first message of a session and for state events.</summary>
     public Guid? ParentId { get; set; }
+    /// <summary>For state events: the message they point at (the new leaf of a version switch or rewind, a checkpoint's message).</summary>
+    public Guid? TargetId { get; set; }
     /// <summary>Who wrote it: a user id, or the model's name for assistant messages.</summary>
     public required string Author { get; set; }
-    public string Content { get; set; } = "";
+    /// <summary>The text (message, or a state event's detail), encrypted with the session owner's data key.</summary>
+    public byte[] ContentCipher { get; set; } = [];
     public EventStatus Status { get; set; }
     /// <summary>Readable reason when <see cref="Status"/> is <see cref="EventStatus.Failed"/>.</summary>
     public string? FailureReason { get; set; }
@@ -33,6 +36,20 @@ public enum EventKind
 {
     UserMessage = 1,
     AssistantMessage = 2,
+    /// <summary>The user showed another version of a message: the active branch now ends at <see cref="SessionEvent.TargetId"/>.</summary>
+    VersionSwitched = 10,
+    /// <summary>The user rewound: the active branch now ends at <see cref="SessionEvent.TargetId"/>; nothing was deleted.</summary>
+    Rewound = 11,
+    CheckpointSaved = 12,
+    /// <summary>The active branch now ends at a checkpoint's message; the next message starts a new branch there.</summary>
+    ResumedFromCheckpoint = 13,
+    /// <summary>Title, pin or archive changed; <see cref="SessionEvent.Content"/> says which.</summary>
+    SessionUpdated = 14,
+}
+
+public static class EventKinds
+{
+    public static bool IsMessage(this EventKind kind) => kind is EventKind.UserMessage or EventKind.AssistantMessage;
 }
 
 public enum EventStatus

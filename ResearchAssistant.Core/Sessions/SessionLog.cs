@@ -32,6 +32,19 @@ internal static class SessionLog
         return evt;
     }
 
+    /// <summary>Records a change of state (version switch, rewind, checkpoint, rename...) in the log.</summary>
+    public static Task<SessionEvent> AppendStateAsync(AppDbContext db, Guid sessionId, EventKind kind, string author, Guid? targetId, byte[] contentCipher, DateTimeOffset now, CancellationToken ct) =>
+        AppendAsync(db, new SessionEvent
+        {
+            Id = Guid.CreateVersion7(now),
+            SessionId = sessionId,
+            Kind = kind,
+            Author = author,
+            TargetId = targetId,
+            ContentCipher = contentCipher,
+            Status = EventStatus.Complete,
+        }, now, ct);
+
     public static Task SetActiveLeafAsync(AppDbContext db, Guid sessionId, Guid leafId, CancellationToken ct) =>
         db.ChatSessions.Where(s => s.Id == sessionId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.ActiveLeafId, leafId).SetProperty(s => s.Version, Guid.NewGuid()), ct);

@@ -9,7 +9,6 @@ internal sealed class ChatSessionConfiguration : IEntityTypeConfiguration<ChatSe
     {
         session.HasKey(s => s.Id);
         session.Property(s => s.OwnerId).HasMaxLength(64);
-        session.Property(s => s.Title).HasMaxLength(400);
         session.Property(s => s.Version).IsConcurrencyToken();
         // The sidebar lists a user's sessions by recent activity.
         session.HasIndex(s => new { s.OwnerId, s.LastActivityAt });
@@ -31,5 +30,15 @@ internal sealed class SessionEventConfiguration : IEntityTypeConfiguration<Sessi
         evt.Property(e => e.ClientId).HasMaxLength(64);
         evt.Property(e => e.FailureReason).HasMaxLength(1000);
         evt.HasOne<ChatSession>().WithMany().HasForeignKey(e => e.SessionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class CheckpointConfiguration : IEntityTypeConfiguration<Checkpoint>
+{
+    public void Configure(EntityTypeBuilder<Checkpoint> checkpoint)
+    {
+        checkpoint.HasKey(c => c.Id);
+        checkpoint.HasIndex(c => new { c.SessionId, c.CreatedAt });
+        checkpoint.HasOne<ChatSession>().WithMany().HasForeignKey(c => c.SessionId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -2,7 +2,7 @@ namespace ResearchAssistant.Core.Sessions;
 
 // Immutable records handed to the UI. A Blazor circuit lives long, so it never holds tracked entities.
 
-public sealed record SessionListItem(Guid Id, string Title, DateTimeOffset LastActivityAt, bool IsPinned);
+public sealed record SessionListItem(Guid Id, string Title, DateTimeOffset LastActivityAt, bool IsPinned, bool IsArchived);
 
 public enum MessageRole
 {
@@ -19,7 +19,8 @@ public sealed record MessageView(
     EventStatus Status,
     string? FailureReason,
     string Author,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    VersionInfo Version)
 {
     public bool CanRetry => Role == MessageRole.Assistant && Status is EventStatus.Failed or EventStatus.Interrupted or EventStatus.Stopped;
 }
@@ -28,7 +29,19 @@ public sealed record MessageView(
 /// What a conversation looks like now: the active branch from its root, then the messages sent while an answer
 /// was being written, which wait their turn (<see cref="EventStatus.Queued"/>).
 /// </summary>
-public sealed record ConversationView(Guid Id, string Title, IReadOnlyList<MessageView> Messages, bool IsGenerating)
+/// <param name="HasOlder">Older messages of the branch exist above the first one here (load them by scrolling up).</param>
+/// <param name="LaterMessages">After a rewind: how many answers or follow-ups below the active leaf are kept, and the
+/// leaf of the newest branch there (to restore it).</param>
+public sealed record ConversationView(
+    Guid Id,
+    string Title,
+    IReadOnlyList<MessageView> Messages,
+    bool IsGenerating,
+    bool HasOlder,
+    int LaterMessages,
+    Guid? LatestLaterLeafId)
 {
     public long LastSeq => Messages.Count == 0 ? 0 : Messages.Max(m => m.Seq);
 }
+
+public sealed record CheckpointView(Guid Id, string Name, Guid MessageId, DateTimeOffset CreatedAt);

@@ -221,6 +221,38 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.MasterKeyCheck", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("Sealed")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("MasterKeyCheck");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.UserKey", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("WrappedKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("UserKeys");
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
                 {
                     b.Property<Guid>("Id")
@@ -253,10 +285,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
-                    b.Property<string>("Title")
+                    b.Property<byte[]>("TitleCipher")
                         .IsRequired()
-                        .HasMaxLength(400)
-                        .HasColumnType("character varying(400)");
+                        .HasColumnType("bytea");
 
                     b.Property<bool>("TitleIsProvisional")
                         .HasColumnType("boolean");
@@ -270,6 +301,32 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasIndex("OwnerId", "LastActivityAt");
 
                     b.ToTable("ChatSessions");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Sessions.Checkpoint", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("MessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("NameCipher")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "CreatedAt");
+
+                    b.ToTable("Checkpoints");
                 });
 
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.SessionEvent", b =>
@@ -287,9 +344,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
-                    b.Property<string>("Content")
+                    b.Property<byte[]>("ContentCipher")
                         .IsRequired()
-                        .HasColumnType("text");
+                        .HasColumnType("bytea");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
@@ -315,6 +372,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
 
                     b.Property<int>("Status")
                         .HasColumnType("integer");
+
+                    b.Property<Guid?>("TargetId")
+                        .HasColumnType("uuid");
 
                     b.Property<int?>("TokenCount")
                         .HasColumnType("integer");
@@ -386,11 +446,29 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.UserKey", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
                 {
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("OwnerId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Sessions.Checkpoint", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -52,6 +52,18 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "MasterKeyCheck",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    Sealed = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MasterKeyCheck", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
@@ -163,7 +175,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 {
                     Id = table.Column<Guid>(type: "TEXT", nullable: false),
                     OwnerId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    Title = table.Column<string>(type: "TEXT", maxLength: 400, nullable: false),
+                    TitleCipher = table.Column<byte[]>(type: "BLOB", nullable: false),
                     TitleIsProvisional = table.Column<bool>(type: "INTEGER", nullable: false),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     LastActivityAt = table.Column<long>(type: "INTEGER", nullable: false),
@@ -186,6 +198,46 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "UserKeys",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    WrappedKey = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UserKeys", x => x.UserId);
+                    table.ForeignKey(
+                        name: "FK_UserKeys_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Checkpoints",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    MessageId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    NameCipher = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Checkpoints", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Checkpoints_ChatSessions_SessionId",
+                        column: x => x.SessionId,
+                        principalTable: "ChatSessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "SessionEvents",
                 columns: table => new
                 {
@@ -194,8 +246,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     Seq = table.Column<long>(type: "INTEGER", nullable: false),
                     Kind = table.Column<int>(type: "INTEGER", nullable: false),
                     ParentId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    TargetId = table.Column<Guid>(type: "TEXT", nullable: true),
                     Author = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
-                    Content = table.Column<string>(type: "TEXT", nullable: false),
+                    ContentCipher = table.Column<byte[]>(type: "BLOB", nullable: false),
                     Status = table.Column<int>(type: "INTEGER", nullable: false),
                     FailureReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
                     TokenCount = table.Column<int>(type: "INTEGER", nullable: true),
@@ -257,6 +310,11 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 columns: new[] { "OwnerId", "LastActivityAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Checkpoints_SessionId_CreatedAt",
+                table: "Checkpoints",
+                columns: new[] { "SessionId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SessionEvents_SessionId_ClientId",
                 table: "SessionEvents",
                 columns: new[] { "SessionId", "ClientId" },
@@ -299,7 +357,16 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 name: "AspNetUserTokens");
 
             migrationBuilder.DropTable(
+                name: "Checkpoints");
+
+            migrationBuilder.DropTable(
+                name: "MasterKeyCheck");
+
+            migrationBuilder.DropTable(
                 name: "SessionEvents");
+
+            migrationBuilder.DropTable(
+                name: "UserKeys");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");

@@ -53,6 +53,18 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "MasterKeyCheck",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    Sealed = table.Column<byte[]>(type: "bytea", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_MasterKeyCheck", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
@@ -164,7 +176,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 {
                     Id = table.Column<Guid>(type: "uuid", nullable: false),
                     OwnerId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    Title = table.Column<string>(type: "character varying(400)", maxLength: 400, nullable: false),
+                    TitleCipher = table.Column<byte[]>(type: "bytea", nullable: false),
                     TitleIsProvisional = table.Column<bool>(type: "boolean", nullable: false),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     LastActivityAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
@@ -187,6 +199,46 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "UserKeys",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    WrappedKey = table.Column<byte[]>(type: "bytea", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UserKeys", x => x.UserId);
+                    table.ForeignKey(
+                        name: "FK_UserKeys_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Checkpoints",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    MessageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    NameCipher = table.Column<byte[]>(type: "bytea", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Checkpoints", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Checkpoints_ChatSessions_SessionId",
+                        column: x => x.SessionId,
+                        principalTable: "ChatSessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "SessionEvents",
                 columns: table => new
                 {
@@ -195,8 +247,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     Seq = table.Column<long>(type: "bigint", nullable: false),
                     Kind = table.Column<int>(type: "integer", nullable: false),
                     ParentId = table.Column<Guid>(type: "uuid", nullable: true),
+                    TargetId = table.Column<Guid>(type: "uuid", nullable: true),
                     Author = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
-                    Content = table.Column<string>(type: "text", nullable: false),
+                    ContentCipher = table.Column<byte[]>(type: "bytea", nullable: false),
                     Status = table.Column<int>(type: "integer", nullable: false),
                     FailureReason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
                     TokenCount = table.Column<int>(type: "integer", nullable: true),
@@ -258,6 +311,11 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 columns: new[] { "OwnerId", "LastActivityAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Checkpoints_SessionId_CreatedAt",
+                table: "Checkpoints",
+                columns: new[] { "SessionId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SessionEvents_SessionId_ClientId",
                 table: "SessionEvents",
                 columns: new[] { "SessionId", "ClientId" },
@@ -300,7 +358,16 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 name: "AspNetUserTokens");
 
             migrationBuilder.DropTable(
+                name: "Checkpoints");
+
+            migrationBuilder.DropTable(
+                name: "MasterKeyCheck");
+
+            migrationBuilder.DropTable(
                 name: "SessionEvents");
+
+            migrationBuilder.DropTable(
+                name: "UserKeys");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");

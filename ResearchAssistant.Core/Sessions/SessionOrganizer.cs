@@ -1,0 +1,86 @@
+using Microsoft.EntityFrameworkCore;
+using ResearchAssistant.Core.Chat;
+using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Sync;
+
+namespace ResearchAssistant.Core.Sessions;
+
+/// <summary>The sidebar's view of a user's conversations: listing, renaming, pinning, archiving, deleting.</summary>
+public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, TurnRunner turns, SessionBus bus, ChatLimits limits, Privacy.ContentProtector protector, TimeProvider clock)
+{
+    public const int MaxListed = 200;
+
+    /// <summary>Pinned first, then by latest activity. Archived conversations are listed only when asked for.</summary>
+    public async Task<IReadOnlyList<SessionListItem>> ListAsync(string userId, bool archived = false, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var rows = await db.ChatSessions.AsNoTracking()
+            .Where(s => s.OwnerId == userId && s.IsArchived == archived)
+            .OrderByDescending(s => s.IsPinned).ThenByDescending(s => s.LastActivityAt)
+            .Take(MaxListed)
+            .Select(s => new { s.Id, s.TitleCipher, s.LastActivityAt, s.IsPinned, s.IsArchived })
+            .ToListAsync(ct);
+        var cipher = await protector.ForUserAsync(userId, ct);
+        return rows.Select(s => new SessionListItem(s.Id, cipher.Decrypt(s.TitleCipher), s.LastActivityAt, s.IsPinned, s.IsArchived)).ToList();
+    }
+
+    public async Task RenameAsync(string userId, Guid sessionId, string title, CancellationToken ct = default)
+    {
+        var trimmed = (title ?? "").Trim();
+        if (trimmed.Length == 0)
+        {
+            throw new ChatInputException("A conversation needs a name.");
+        }
+        if (trimmed.Length > limits.TitleLength * 2)
+        {
+            throw new ChatInputException($"The name is {trimmed.Length} characters long; the limit is {limits.TitleLength * 2}.");
+        }
+        var sealedTitle = (await protector.ForUserAsync(userId, ct)).Encrypt(trimmed);
+        await UpdateAsync(userId, sessionId, "renamed",
+            u => u.SetProperty(s => s.TitleCipher, sealedTitle).SetProperty(s => s.TitleIsProvisional, false), ct);
+    }
+
+    public Task SetPinnedAsync(string userId, Guid sessionId, bool pinned, CancellationToken ct = default) =>
+        UpdateAsync(userId, sessionId, pinned ? "pinned" : "unpinned", u => u.SetProperty(s => s.IsPinned, pinned), ct);
+
+    public Task SetArchivedAsync(string userId, Guid sessionId, bool archived, CancellationToken ct = default) =>
+        UpdateAsync(userId, sessionId, archived ? "archived" : "unarchived", u => u.SetProperty(s => s.IsArchived, archived), ct);
+
+    /// <summary>Deletes the conversation and every row of it for good (events, checkpoints). There is no undo.</summary>
+    public async Task DeleteAsync(string userId, Guid sessionId, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var session = await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        if (session.LegalHold)
+        {
+            throw new ChatInputException("This conversation is under a legal hold and cannot be deleted.");
+        }
+        turns.Stop(sessionId);
+        // Explicit deletes rather than relying on cascades: the rows must go whatever the provider's FK settings.
+        await db.Checkpoints.Where(c => c.SessionId == sessionId).ExecuteDeleteAsync(ct);
+        await db.SessionEvents.Where(e => e.SessionId == sessionId).ExecuteDeleteAsync(ct);
+        await db.ChatSessions.Where(s => s.Id == sessionId).ExecuteDeleteAsync(ct);
+        await tx.CommitAsync(ct);
+        bus.Publish(new SessionChange(userId, sessionId, SessionChangeKind.Deleted));
+    }
+
+    private async Task UpdateAsync(string userId, Guid sessionId, string what,
+        Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<ChatSession>> setters, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        await db.ChatSessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u =>
+        {
+            setters(u);
+            u.SetProperty(s => s.Version, Guid.NewGuid());
+        }, ct);
+        // The log records what kind of change it was; the new title itself lives (encrypted) on the session only.
+        var cipher = await protector.ForUserAsync(userId, ct);
+        await SessionLog.AppendStateAsync(db, sessionId, EventKind.SessionUpdated, userId, null, cipher.Encrypt(what), now, ct);
+        await tx.CommitAsync(ct);
+        bus.Publish(new SessionChange(userId, sessionId, SessionChangeKind.Changed));
+    }
+}
