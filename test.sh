@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The one test command: ./test.sh  (CI runs it through .ci/run).
+# Installs what a fresh Debian 12 machine with only the .NET SDK lacks (Chromium, PostgreSQL), starts a throwaway
+# PostgreSQL cluster for this run, builds the solution once, runs the unit/integration tests and the browser tests,
+# and ends with the line "N passed, N failed". Exit status is non-zero if anything failed or no test ran.
+#   CONFIGURATION=Debug ./test.sh      build and test Debug instead of Release
+#   RA_SCREENSHOTS=1 ./test.sh         also refresh docs/screenshots/*.png (used by the README)
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+root=$PWD
+configuration=${CONFIGURATION:-Release}
+results="$root/.test-run/results"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export DEBIAN_FRONTEND=noninteractive
+
+started=$SECONDS
+step() { printf '\n==> [%4ss] %s\n' "$((SECONDS - started))" "$*"; }
+
+# --- 1. System packages: only when missing, and one apt-get update at most. -------------------------------------
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo -n); fi
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+if ((${#missing[@]})); then
+  step "installing ${missing[*]}"
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q "${missing[@]}" </dev/null
+fi
+
+# --- 2. A throwaway PostgreSQL cluster, removed on any exit (success, failure or Ctrl-C). --------------------------
+# Under /tmp, not $TMPDIR: the postgres user must be able to reach it, and a CI user's TMPDIR may be private.
+pg_dir=$(mktemp -d /tmp/ra-test-pg.XXXXXX)
+cleanup() { "$root/scripts/pg-stop.sh" "$pg_dir" || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+step "starting PostgreSQL"
+pg_port=$("$root/scripts/pg-start.sh" "$pg_dir")
+export RA_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres"
+echo "RA_TEST_POSTGRES=$RA_TEST_POSTGRES"
+
+# --- 3. Build once. ----------------------------------------------------------------------------------------------
+step "building ResearchAssistant.sln ($configuration)"
+dotnet build ResearchAssistant.sln -c "$configuration" -nologo -v minimal
+
+# --- 4. Run both test projects without rebuilding; count results from their TRX files. -----------------------------
+rm -rf "$results"
+mkdir -p "$results"
+total_passed=0
+total_failed=0
+status=0
+
+run_tests() { # <name> <project> <hang timeout>
+  local name=$1 project=$2 hang=$3 rc=0
+  step "testing $project"
+  if [[ ! -f "$project" ]]; then
+    echo "missing test project: $project" >&2
+    total_failed=$((total_failed + 1)); status=1; return
+  fi
+  # --blame-hang-timeout bounds a stuck run: the test host is killed and the run reported as failed.
+  dotnet test "$project" --no-build -c "$configuration" --nologo \
+    --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=normal" \
+    --results-directory "$results" \
+    --blame-hang-timeout "$hang" --blame-hang-dump-type none </dev/null || rc=$?
+  local trx="$results/$name.trx" passed=0 failed=0 counters
+  if [[ -f "$trx" ]]; then
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+    passed=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    failed=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+    local errors timeouts aborted
+    errors=$(sed -n 's/.* error="\([0-9]*\)".*/\1/p' <<<"$counters")
+    timeouts=$(sed -n 's/.* timeout="\([0-9]*\)".*/\1/p' <<<"$counters")
+    aborted=$(sed -n 's/.* aborted="\([0-9]*\)".*/\1/p' <<<"$counters")
+    failed=$(( ${failed:-0} + ${errors:-0} + ${timeouts:-0} + ${aborted:-0} ))
+    passed=${passed:-0}
+  fi
+  # A crashed or killed test host can leave no TRX, or a TRX that undercounts: still a failure.
+  if (( rc != 0 && failed == 0 )); then failed=1; fi
+  if (( passed + failed == 0 )); then echo "no tests ran in $project" >&2; failed=1; fi
+  echo "$name: $passed passed, $failed failed (dotnet test exit code $rc)"
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  if (( rc != 0 || failed != 0 )); then status=1; fi
+}
+
+run_tests core ResearchAssistant.Tests/ResearchAssistant.Tests.csproj 10m
+run_tests e2e e2e/ResearchAssistant.E2E.csproj 12m
+e2e_out="e2e/bin/$configuration/net10.0"
+if compgen -G "$e2e_out/screenshots/*.png" >/dev/null; then
+  echo "browser test failure screenshots: $e2e_out/screenshots/; app logs: $e2e_out/app-logs/"
+fi
+
+step "done; TRX files in ${results#"$root"/}"
+echo "$total_passed passed, $total_failed failed"
+if (( status != 0 || total_failed != 0 || total_passed == 0 )); then exit 1; fi
