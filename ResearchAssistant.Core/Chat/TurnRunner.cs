@@ -98,10 +98,14 @@ public sealed class TurnRunner(
                 if (!worker.Woken || _shutdown.IsCancellationRequested)
                 {
                     _workers.TryRemove(worker.SessionId, out _);
-                    return;
+                    break;
                 }
             }
         }
+        // IsGenerating is part of the conversation view and it only turns false here, after the last seal was
+        // announced: a reader that re-read on that announcement could still see this worker, and would keep
+        // showing the answer as in progress (the Stop button) with nothing left to tell it otherwise.
+        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, SessionChangeKind.Changed));
     }
 
     private async Task AnswerEverythingWaitingAsync(SessionWorker worker)
