@@ -25,12 +25,17 @@ public sealed class CoreHarness : IAsyncDisposable
 
     private readonly ServiceProvider _services;
     private readonly IHostedService[] _hosted;
+    private readonly ErrorLogRecorder _errors;
 
-    private CoreHarness(ServiceProvider services, IHostedService[] hosted)
+    private CoreHarness(ServiceProvider services, IHostedService[] hosted, ErrorLogRecorder errors)
     {
         _services = services;
         _hosted = hosted;
+        _errors = errors;
     }
+
+    /// <summary>Errors Core logged so far (unexpected failures in background work).</summary>
+    public IReadOnlyList<string> LoggedErrors => _errors.Errors;
 
     public ChatService Chat => _services.GetRequiredService<ChatService>();
     public TurnRunner Turns => _services.GetRequiredService<TurnRunner>();
@@ -63,10 +68,12 @@ public sealed class CoreHarness : IAsyncDisposable
         }
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
 
+        var errors = new ErrorLogRecorder();
         var services = new ServiceCollection();
         services.AddLogging(logging =>
         {
             logging.SetMinimumLevel(LogLevel.Warning);
+            logging.AddProvider(errors);
             if (output is not null)
             {
                 logging.AddProvider(new XunitLoggerProvider(output));
@@ -85,7 +92,7 @@ public sealed class CoreHarness : IAsyncDisposable
         {
             await service.StartAsync(CancellationToken.None);
         }
-        return new CoreHarness(provider, hosted);
+        return new CoreHarness(provider, hosted, errors);
     }
 
     /// <summary>
