@@ -41,6 +41,7 @@ public sealed class CoreHarness : IAsyncDisposable
     public TurnRunner Turns => _services.GetRequiredService<TurnRunner>();
     public SessionBus Bus => _services.GetRequiredService<SessionBus>();
     public IDbContextFactory<AppDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<AppDbContext>>();
+    public DatabaseInitializer Initializer => _services.GetRequiredService<DatabaseInitializer>();
 
     /// <param name="settings">Extra configuration, applied last (e.g. <c>["Chat:MaxMessageLength"] = "10"</c>).</param>
     public static async Task<CoreHarness> StartAsync(

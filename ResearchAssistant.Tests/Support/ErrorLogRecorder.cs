@@ -6,6 +6,8 @@ namespace ResearchAssistant.Tests.Support;
 /// <summary>
 /// Keeps the errors Core logs. Background work (the turn runner) reports unexpected failures only in the log, where
 /// a test that merely waits for an outcome would never notice them; the chat tests fail when any was logged.
+/// Only Core's own categories count: EF Core logs a failed command at Error level even when Core expects and handles
+/// it (a unique violation from a duplicate send).
 /// </summary>
 public sealed class ErrorLogRecorder : ILoggerProvider
 {
@@ -23,7 +25,7 @@ public sealed class ErrorLogRecorder : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error && category.StartsWith("ResearchAssistant.", StringComparison.Ordinal);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
