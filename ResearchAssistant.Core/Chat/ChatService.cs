@@ -25,17 +25,40 @@ public sealed class ChatService(
     /// <summary>How many messages opening a conversation reads; older ones load on demand.</summary>
     public const int PageSize = 50;
 
+    private const int MaxConsistentReadAttempts = 5;
+
     /// <summary>The newest page of the active branch, or null when the conversation does not exist for this user.</summary>
     public async Task<ConversationView?> GetConversationAsync(string userId, Guid sessionId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var session = await db.ChatSessions.AsNoTracking()
-            .FirstOrDefaultAsync(s => s.Id == sessionId && s.OwnerId == userId, ct);
-        if (session is null)
-        {
-            return null;
-        }
         var cipher = await protector.ForUserAsync(userId, ct);
+        // The session row and its events are read by separate statements. A turn starting in between moves its
+        // question from the queue onto the branch and moves the active leaf: read across that commit, the question
+        // would be in neither list. Every such commit renews the session's Version, so the read is repeated until
+        // the Version held still (a few attempts; the last one is returned as it is).
+        for (var attempt = 1; ; attempt++)
+        {
+            var session = await db.ChatSessions.AsNoTracking()
+                .FirstOrDefaultAsync(s => s.Id == sessionId && s.OwnerId == userId, ct);
+            if (session is null)
+            {
+                return null;
+            }
+            var view = await ReadViewAsync(db, session, cipher, ct);
+            var version = await db.ChatSessions.AsNoTracking()
+                .Where(s => s.Id == sessionId)
+                .Select(s => (Guid?)s.Version)
+                .FirstOrDefaultAsync(ct);
+            if (version == session.Version || attempt >= MaxConsistentReadAttempts)
+            {
+                return view;
+            }
+        }
+    }
+
+    private static async Task<ConversationView> ReadViewAsync(AppDbContext db, ChatSession session, UserCipher cipher, CancellationToken ct)
+    {
+        var sessionId = session.Id;
         var slice = await BranchReader.ReadEndingAtAsync(db, sessionId, session.ActiveLeafId, PageSize, ct);
         var queued = await BranchReader.ReadQueuedAsync(db, sessionId, ct);
         var messages = await ToViewsAsync(db, sessionId, slice.Messages, cipher, ct);

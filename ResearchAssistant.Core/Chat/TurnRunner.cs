@@ -243,14 +243,10 @@ public sealed class TurnRunner(
             return null;
         }
 
-        if (admitQueued)
-        {
-            await db.SessionEvents.Where(e => e.Id == userMessageId && e.Status == EventStatus.Queued)
-                .ExecuteUpdateAsync(u => u
-                    .SetProperty(e => e.ParentId, session.ActiveLeafId)
-                    .SetProperty(e => e.Status, EventStatus.Complete), _shutdown.Token);
-        }
-
+        // The append comes first because it locks the session row (PostgreSQL), and a send locks that row before
+        // its insert checks the client-id index. Updating the question first took the locks in the opposite order:
+        // a send repeating the question's client id then waited on the question's row while holding the session row
+        // this transaction was waiting for, and PostgreSQL aborted one of them as a deadlock.
         var answer = await SessionLog.AppendAsync(db, new SessionEvent
         {
             Id = Guid.CreateVersion7(now),
@@ -260,6 +256,14 @@ public sealed class TurnRunner(
             Author = model.Name,
             Status = EventStatus.Streaming,
         }, now, _shutdown.Token);
+
+        if (admitQueued)
+        {
+            await db.SessionEvents.Where(e => e.Id == userMessageId && e.Status == EventStatus.Queued)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(e => e.ParentId, session.ActiveLeafId)
+                    .SetProperty(e => e.Status, EventStatus.Complete), _shutdown.Token);
+        }
         await SessionLog.SetActiveLeafAsync(db, worker.SessionId, answer.Id, _shutdown.Token);
         await tx.CommitAsync(_shutdown.Token);
         db.ChangeTracker.Clear();

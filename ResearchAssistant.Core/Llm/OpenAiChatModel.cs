@@ -131,7 +131,9 @@ public sealed class OpenAiChatModel : IChatModel
                 new ModelException($"The model endpoint rejected the request (HTTP {cre.Status}).", ex),
             OperationCanceledException or TimeoutException =>
                 new ModelException($"The model did not answer within {_timeout.TotalSeconds:0} seconds.", ex),
-            _ when HasInner<SocketException>(ex) || HasInner<HttpRequestException>(ex) && !HasInner<IOException>(ex) =>
+            // A reset mid-stream is an IOException wrapping a SocketException: that is a dropped answer, not an
+            // unreachable endpoint, so the IOException test must cover the socket case as well.
+            _ when (HasInner<SocketException>(ex) || HasInner<HttpRequestException>(ex)) && !HasInner<IOException>(ex) =>
                 new ModelException($"Could not reach the model endpoint at {_endpointForMessages}. Is it running?", ex),
             _ when HasInner<IOException>(ex) || ex is System.Text.Json.JsonException =>
                 new ModelException("The connection to the model dropped in the middle of the answer.", ex),
