@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using OpenAI;
 using OpenAI.Chat;
 using ResearchAssistant.Testing;
+using ResearchAssistant.Tests.Support;
 
 namespace ResearchAssistant.Tests.Fakes;
 
@@ -159,20 +160,11 @@ public sealed class FakeOpenAiServerTests
             {
             }
         });
-        await WaitUntilAsync(() => server.Requests.Count == 1);
+        await Wait.UntilAsync(() => server.Requests.Count == 1, "the request to reach the fake");
 
         await server.DisposeAsync();
 
         // The client sees the dropped connection as an error rather than hanging or a clean end.
         await Assert.ThrowsAnyAsync<Exception>(() => reading);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }

@@ -1,5 +1,6 @@
 using ResearchAssistant.Core.Llm;
 using ResearchAssistant.Testing;
+using ResearchAssistant.Tests.Support;
 
 namespace ResearchAssistant.Tests.Llm;
 
@@ -194,19 +195,10 @@ public sealed class OpenAiChatModelTests : IAsyncLifetime
         _server.Behavior = new FakeBehavior { Hang = true };
         using var cancel = new CancellationTokenSource();
         var streaming = CollectAsync(Model(), cancel.Token);
-        await WaitUntilAsync(() => _server.Requests.Count == 1);
+        await Wait.UntilAsync(() => _server.Requests.Count == 1, "the request to reach the fake");
 
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => streaming);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            await Task.Delay(10, timeout.Token);
-        }
     }
 }

@@ -7,7 +7,7 @@ namespace ResearchAssistant.Tests.Support;
 /// <summary>
 /// The PostgreSQL server of this test run. <c>RA_TEST_POSTGRES</c> (an admin connection string) names an existing
 /// server; otherwise a throwaway cluster is created with initdb and started with pg_ctl once per test process, and
-/// stopped when the process exits. Failing to get a server is an error, never a reason to skip: a green run must
+/// stopped at the end of the run (see <see cref="TestRunFramework"/>). Failing to get a server is an error, never a reason to skip: a green run must
 /// mean PostgreSQL was tested.
 /// </summary>
 public sealed class PostgresServer
@@ -74,7 +74,9 @@ public sealed class PostgresServer
         var external = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(external))
         {
-            var server = new PostgresServer(external, $"{EnvironmentVariable}={external}");
+            // Failure messages name the server, never its password.
+            var shown = new NpgsqlConnectionStringBuilder(external) { Password = null }.ConnectionString;
+            var server = new PostgresServer(external, $"{EnvironmentVariable}={shown}");
             await server.CheckReachableAsync();
             return server;
         }
