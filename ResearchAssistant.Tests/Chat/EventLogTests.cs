@@ -26,7 +26,7 @@ public abstract class EventLogTests(TestDatabase database, ITestOutputHelper out
         await Chat.SendAsync(user, sessionId, "two", NewClientId());
         var failed = (await Core.WaitUntilIdleAsync(user, sessionId)).Messages[^1];
         Model.Behavior = QuickAnswer;
-        await Chat.RetryAsync(user, sessionId, failed.Id);
+        await Chat.RegenerateAsync(user, sessionId, failed.Id);
         await Core.WaitForAsync(user, sessionId, v => CoreHarness.IsIdle(v) && v.Messages[^1].Id != failed.Id, "the retried answer");
 
         // Racing resends roll back their Seq increment when they lose; nothing may be left behind.
@@ -35,13 +35,14 @@ public abstract class EventLogTests(TestDatabase database, ITestOutputHelper out
         await Core.WaitUntilIdleAsync(user, sessionId);
 
         var stored = await StoredEventsAsync(sessionId);
+        var cipher = await Core.Protector.ForUserAsync(user);
         Assert.Equal(
             [
                 (EventKind.UserMessage, "one"), (EventKind.AssistantMessage, ExpectedQuickAnswer),
                 (EventKind.UserMessage, "two"), (EventKind.AssistantMessage, ""), (EventKind.AssistantMessage, ExpectedQuickAnswer),
                 (EventKind.UserMessage, "three"), (EventKind.AssistantMessage, ExpectedQuickAnswer),
             ],
-            stored.Select(e => (e.Kind, e.Content)));
+            stored.Select(e => (e.Kind, cipher.Decrypt(e.ContentCipher))));
         await AssertSeqIsGapFreeAsync(sessionId);
     }
 }
