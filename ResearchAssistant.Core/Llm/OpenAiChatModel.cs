@@ -130,7 +130,7 @@ public sealed class OpenAiChatModel : IChatModel
             ClientResultException { Status: > 0 } cre =>
                 new ModelException($"The model endpoint rejected the request (HTTP {cre.Status}).", ex),
             OperationCanceledException or TimeoutException =>
-                new ModelException($"The model did not answer within {_timeout.TotalSeconds:0} seconds.", ex),
+                new ModelException($"The model did not answer within {_timeout.TotalSeconds:0} second{(_timeout.TotalSeconds == 1 ? "" : "s")}. Retry, or raise Llm:TimeoutSeconds for a slow model.", ex),
             // A reset mid-stream is an IOException wrapping a SocketException: that is a dropped answer, not an
             // unreachable endpoint, so the IOException test must cover the socket case as well.
             _ when (HasInner<SocketException>(ex) || HasInner<HttpRequestException>(ex)) && !HasInner<IOException>(ex) =>
