@@ -12,7 +12,7 @@ namespace ResearchAssistant.Core;
 
 public static class CoreServiceCollectionExtensions
 {
-    /// <summary>Everything the domain needs: data, the model, the turn runner and the session bus.</summary>
+    /// <summary>Everything the domain needs: data, the model, the turn runner, the session bus and search.</summary>
     public static IServiceCollection AddResearchAssistantCore(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
     {
         var database = DatabaseSettings.FromConfiguration(configuration, dataDirectory);
@@ -43,6 +43,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ChatService>();
         services.AddSingleton<Sessions.BranchService>();
         services.AddSingleton<Sessions.SessionOrganizer>();
+        services.AddSingleton<Search.SearchService>();
+        services.AddSingleton<Search.SearchBackfill>();
+        services.AddHostedService(sp => sp.GetRequiredService<Search.SearchBackfill>());
         return services;
     }
 }

@@ -6,6 +6,7 @@ using ResearchAssistant.Core.Context;
 using ResearchAssistant.Core.Data;
 using ResearchAssistant.Core.Llm;
 using ResearchAssistant.Core.Privacy;
+using ResearchAssistant.Core.Search;
 using ResearchAssistant.Core.Sessions;
 using ResearchAssistant.Core.Sync;
 
@@ -209,17 +210,23 @@ public sealed class TurnRunner(
         worker.Current = null;
 
         // Sealing must happen even during shutdown: that is what makes a stopped server's answers "interrupted".
-        var finalText = cipher.Encrypt(live.Snapshot());
+        var text = live.Snapshot();
+        var finalText = cipher.Encrypt(text);
         await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None))
         {
             await SessionLog.LockSessionAsync(db, worker.SessionId, CancellationToken.None);
-            await db.SessionEvents
+            var sealedRows = await db.SessionEvents
                 .Where(e => e.Id == answer.Id && e.Status == EventStatus.Streaming)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(e => e.ContentCipher, finalText)
                     .SetProperty(e => e.Status, outcome.Status)
                     .SetProperty(e => e.FailureReason, outcome.Reason)
                     .SetProperty(e => e.TokenCount, outcome.OutputTokens), CancellationToken.None);
+            // A sealed answer is final, so it is indexed now, with the seal. A failed one holds no answer to find.
+            if (sealedRows == 1 && outcome.Status != EventStatus.Failed)
+            {
+                await SearchIndexer.IndexAsync(db, worker.OwnerId, cipher, worker.SessionId, answer.Id, text, CancellationToken.None);
+            }
             // Sealed, this answer (and whatever waited behind it) can join the hash chain.
             await SessionChain.AdvanceAsync(db, worker.SessionId, CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);

@@ -56,7 +56,14 @@ internal static class BranchReader
     /// The leaf reached from <paramref name="messageId"/> by always following its newest child: the branch the user
     /// last worked on below that message.
     /// </summary>
-    public static async Task<Guid> LatestLeafBelowAsync(AppDbContext db, Guid messageId, CancellationToken ct)
+    public static Task<Guid> LatestLeafBelowAsync(AppDbContext db, Guid messageId, CancellationToken ct) =>
+        NewestDescendantAsync(db, messageId, int.MaxValue, ct);
+
+    /// <summary>
+    /// The message at most <paramref name="maxSteps"/> below <paramref name="messageId"/> on its newest branch (fewer
+    /// when the branch ends first). Costs <paramref name="maxSteps"/> lookups, however long the branch goes on.
+    /// </summary>
+    public static async Task<Guid> NewestDescendantAsync(AppDbContext db, Guid messageId, int maxSteps, CancellationToken ct)
     {
         var leaves = await db.Database.SqlQuery<Guid>($"""
             WITH RECURSIVE down("Id", "Depth") AS (
@@ -66,7 +73,7 @@ internal static class BranchReader
                         WHERE c."ParentId" = d."Id" AND c."Kind" IN (1, 2) AND c."Status" <> {QueuedStatus}
                         ORDER BY c."Seq" DESC LIMIT 1),
                        d."Depth" + 1
-                FROM down d WHERE d."Id" IS NOT NULL
+                FROM down d WHERE d."Id" IS NOT NULL AND d."Depth" < {maxSteps}
             )
             SELECT "Id" AS "Value" FROM down WHERE "Id" IS NOT NULL ORDER BY "Depth" DESC LIMIT 1
             """).ToListAsync(ct);

@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using ResearchAssistant.Core.Data;
+
+namespace ResearchAssistant.Core.Search;
+
+/// <summary>A user's collection statistics, as BM25 needs them.</summary>
+internal sealed record IndexStats(int IndexId, long DocumentCount, long TotalLength)
+{
+    public double AverageLength => DocumentCount == 0 ? 1 : Math.Max(1.0, (double)TotalLength / DocumentCount);
+}
+
+internal sealed record ScoredDocument(long Number, double Score);
+
+/// <summary>
+/// Okapi BM25 over the hashed postings, computed in SQL so only the best documents leave the database:
+/// score(d) = Σ over query terms t in d of idf(t) · tf·(k1+1) / (tf + k1·(1 − b + b·|d|/avgdl)),
+/// with idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)) (never negative, as in Lucene). Both statements read only the
+/// index ranges of the query's terms, so their cost follows how common those terms are, not the size of the index.
+/// </summary>
+internal static class Bm25
+{
+    public const double K1 = 1.2;
+    public const double B = 0.75;
+
+    public static double Idf(long documentCount, long documentFrequency) =>
+        Math.Log(1 + (documentCount - documentFrequency + 0.5) / (documentFrequency + 0.5));
+
+    public static double TermScore(double idf, int termFrequency, int documentLength, double averageLength) =>
+        idf * termFrequency * (K1 + 1) / (termFrequency + K1 * (1 - B + B * documentLength / averageLength));
+
+    public static async Task<IndexStats?> StatsAsync(AppDbContext db, string userId, CancellationToken ct)
+    {
+        var row = await db.SearchIndexes.AsNoTracking().Where(i => i.UserId == userId)
+            .Select(i => new { i.Id, i.DocumentCount, i.TotalLength }).FirstOrDefaultAsync(ct);
+        return row is null ? null : new IndexStats(row.Id, row.DocumentCount, row.TotalLength);
+    }
+
+    /// <summary>
+    /// The best <paramref name="take"/> documents for the hashed terms, best first (ties: newest first), optionally
+    /// only those of one session.
+    /// </summary>
+    public static async Task<List<ScoredDocument>> TopAsync(AppDbContext db, IndexStats stats, IReadOnlyList<long> termHashes, Guid? sessionId, int take, CancellationToken ct)
+    {
+        if (termHashes.Count == 0 || take <= 0)
+        {
+            return [];
+        }
+        var frequencies = await DocumentFrequenciesAsync(db, stats.IndexId, termHashes, ct);
+        var present = termHashes.Where(frequencies.ContainsKey).ToList();
+        if (present.Count == 0)
+        {
+            return [];
+        }
+
+        var args = new List<object> { stats.IndexId };
+        var weights = new StringBuilder("CASE p.\"TermHash\"");
+        var inList = new StringBuilder();
+        foreach (var hash in present)
+        {
+            weights.Append(CultureInfo.InvariantCulture, $" WHEN {{{args.Count}}} THEN {{{args.Count + 1}}}");
+            inList.Append(inList.Length == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"{{{args.Count}}}");
+            args.Add(hash);
+            args.Add(Idf(stats.DocumentCount, frequencies[hash]));
+        }
+        weights.Append(" END");
+        var k1 = Arg(args, K1);
+        var k1Plus1 = Arg(args, K1 + 1);
+        var oneMinusB = Arg(args, 1 - B);
+        var bOverAvg = Arg(args, B / stats.AverageLength);
+        var limit = Arg(args, take);
+        var sessionJoin = "";
+        if (sessionId is { } session)
+        {
+            sessionJoin = $"""JOIN "SearchDocuments" d ON d."IndexId" = p."IndexId" AND d."Number" = p."DocumentNumber" AND d."SessionId" = {Arg(args, session)}""";
+        }
+        // CAST keeps the arithmetic in floating point on PostgreSQL (integer columns) and SQLite alike.
+        var sql = $"""
+            SELECT p."DocumentNumber" AS "Number",
+                   SUM(({weights}) * CAST(p."TermFrequency" AS DOUBLE PRECISION) * {k1Plus1}
+                       / (p."TermFrequency" + {k1} * ({oneMinusB} + {bOverAvg} * p."DocumentLength"))) AS "Score"
+            FROM "SearchPostings" p {sessionJoin}
+            WHERE p."IndexId" = {"{0}"} AND p."TermHash" IN ({inList})
+            GROUP BY p."DocumentNumber"
+            ORDER BY "Score" DESC, p."DocumentNumber" DESC
+            LIMIT {limit}
+            """;
+        // Not composed with LINQ: EF would wrap it in a subquery, and an outer query need not keep the inner order.
+        var rows = await db.Database.SqlQuery<ScoredRow>(FormattableStringFactory.Create(sql, args.ToArray())).ToListAsync(ct);
+        return rows.Select(r => new ScoredDocument(r.Number, r.Score)).ToList();
+    }
+
+    /// <summary>How many documents of the index contain each term (df); terms in none are absent.</summary>
+    private static async Task<Dictionary<long, long>> DocumentFrequenciesAsync(AppDbContext db, int indexId, IReadOnlyList<long> termHashes, CancellationToken ct)
+    {
+        var args = new List<object> { indexId };
+        var inList = string.Join(", ", termHashes.Select(h => Arg(args, h)));
+        var sql = $"""
+            SELECT p."TermHash" AS "TermHash", COUNT(*) AS "Frequency"
+            FROM "SearchPostings" p
+            WHERE p."IndexId" = {"{0}"} AND p."TermHash" IN ({inList})
+            GROUP BY p."TermHash"
+            """;
+        var rows = await db.Database.SqlQuery<FrequencyRow>(FormattableStringFactory.Create(sql, args.ToArray())).ToListAsync(ct);
+        return rows.ToDictionary(r => r.TermHash, r => r.Frequency);
+    }
+
+    /// <summary>Adds a parameter and returns its placeholder.</summary>
+    private static string Arg(List<object> args, object value)
+    {
+        args.Add(value);
+        return "{" + (args.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+    }
+
+    private sealed class ScoredRow
+    {
+        public long Number { get; set; }
+        public double Score { get; set; }
+    }
+
+    private sealed class FrequencyRow
+    {
+        public long TermHash { get; set; }
+        public long Frequency { get; set; }
+    }
+}
