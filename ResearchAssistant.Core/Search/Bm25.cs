@@ -56,7 +56,7 @@ internal static class Bm25
         }
 
         var args = new List<object> { stats.IndexId };
-        var weights = new StringBuilder("CASE p.\"TermHash\"");
+        var weights = new StringBuilder("CASE m.\"TermHash\"");
         var inList = new StringBuilder();
         foreach (var hash in present)
         {
@@ -76,15 +76,21 @@ internal static class Bm25
         {
             sessionJoin = $"""JOIN "SearchDocuments" d ON d."IndexId" = p."IndexId" AND d."Number" = p."DocumentNumber" AND d."SessionId" = {Arg(args, session)}""";
         }
-        // CAST keeps the arithmetic in floating point on PostgreSQL (integer columns) and SQLite alike.
+        // The matching postings are gathered first (MATERIALIZED, on both providers): grouped in one query, SQLite
+        // prefers to walk the primary key in document order to save the GROUP BY's sort, which reads every posting
+        // of the user instead of the query terms' ranges. CAST keeps the arithmetic in floating point on PostgreSQL.
         var sql = $"""
-            SELECT p."DocumentNumber" AS "Number",
-                   SUM(({weights}) * CAST(p."TermFrequency" AS DOUBLE PRECISION) * {k1Plus1}
-                       / (p."TermFrequency" + {k1} * ({oneMinusB} + {bOverAvg} * p."DocumentLength"))) AS "Score"
-            FROM "SearchPostings" p {sessionJoin}
-            WHERE p."IndexId" = {"{0}"} AND p."TermHash" IN ({inList})
-            GROUP BY p."DocumentNumber"
-            ORDER BY "Score" DESC, p."DocumentNumber" DESC
+            WITH matches AS MATERIALIZED (
+                SELECT p."DocumentNumber" AS "Number", p."TermHash" AS "TermHash", p."TermFrequency" AS "Tf", p."DocumentLength" AS "Length"
+                FROM "SearchPostings" p {sessionJoin}
+                WHERE p."IndexId" = {"{0}"} AND p."TermHash" IN ({inList})
+            )
+            SELECT m."Number" AS "Number",
+                   SUM(({weights}) * CAST(m."Tf" AS DOUBLE PRECISION) * {k1Plus1}
+                       / (m."Tf" + {k1} * ({oneMinusB} + {bOverAvg} * m."Length"))) AS "Score"
+            FROM matches m
+            GROUP BY m."Number"
+            ORDER BY "Score" DESC, m."Number" DESC
             LIMIT {limit}
             """;
         // Not composed with LINQ: EF would wrap it in a subquery, and an outer query need not keep the inner order.

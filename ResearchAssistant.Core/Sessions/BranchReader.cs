@@ -56,21 +56,23 @@ internal static class BranchReader
     /// The leaf reached from <paramref name="messageId"/> by always following its newest child: the branch the user
     /// last worked on below that message.
     /// </summary>
-    public static Task<Guid> LatestLeafBelowAsync(AppDbContext db, Guid messageId, CancellationToken ct) =>
-        NewestDescendantAsync(db, messageId, int.MaxValue, ct);
+    public static Task<Guid> LatestLeafBelowAsync(AppDbContext db, Guid sessionId, Guid messageId, CancellationToken ct) =>
+        NewestDescendantAsync(db, sessionId, messageId, int.MaxValue, ct);
 
     /// <summary>
     /// The message at most <paramref name="maxSteps"/> below <paramref name="messageId"/> on its newest branch (fewer
     /// when the branch ends first). Costs <paramref name="maxSteps"/> lookups, however long the branch goes on.
     /// </summary>
-    public static async Task<Guid> NewestDescendantAsync(AppDbContext db, Guid messageId, int maxSteps, CancellationToken ct)
+    public static async Task<Guid> NewestDescendantAsync(AppDbContext db, Guid sessionId, Guid messageId, int maxSteps, CancellationToken ct)
     {
+        // The child lookup names the session so it can use the (SessionId, ParentId) index: by ParentId alone, each
+        // step scanned the table.
         var leaves = await db.Database.SqlQuery<Guid>($"""
             WITH RECURSIVE down("Id", "Depth") AS (
                 SELECT e."Id", 0 FROM "SessionEvents" e WHERE e."Id" = {messageId}
                 UNION ALL
                 SELECT (SELECT c."Id" FROM "SessionEvents" c
-                        WHERE c."ParentId" = d."Id" AND c."Kind" IN (1, 2) AND c."Status" <> {QueuedStatus}
+                        WHERE c."SessionId" = {sessionId} AND c."ParentId" = d."Id" AND c."Kind" IN (1, 2) AND c."Status" <> {QueuedStatus}
                         ORDER BY c."Seq" DESC LIMIT 1),
                        d."Depth" + 1
                 FROM down d WHERE d."Id" IS NOT NULL AND d."Depth" < {maxSteps}
@@ -85,13 +87,20 @@ internal static class BranchReader
     {
         var parents = messages.Where(m => m.ParentId is not null).Select(m => m.ParentId!.Value).Distinct().ToList();
         var includesRoot = messages.Any(m => m.ParentId is null);
-        var siblings = await db.SessionEvents.AsNoTracking()
+        var messagesOfSession = db.SessionEvents.AsNoTracking()
             .Where(e => e.SessionId == sessionId
                         && (e.Kind == EventKind.UserMessage || e.Kind == EventKind.AssistantMessage)
-                        && e.Status != EventStatus.Queued
-                        && (e.ParentId == null ? includesRoot : parents.Contains(e.ParentId.Value)))
+                        && e.Status != EventStatus.Queued);
+        // Two plain lookups on (SessionId, ParentId) rather than one CASE over both: SQLite cannot use the index for
+        // a condition inside a CASE, and scanned the whole session's events instead (O(history) for every page).
+        var siblings = await messagesOfSession
+            .Where(e => e.ParentId != null && parents.Contains(e.ParentId.Value))
             .Select(e => new { e.Id, e.ParentId, e.Seq })
             .ToListAsync(ct);
+        if (includesRoot)
+        {
+            siblings.AddRange(await messagesOfSession.Where(e => e.ParentId == null).Select(e => new { e.Id, e.ParentId, e.Seq }).ToListAsync(ct));
+        }
 
         var versions = new Dictionary<Guid, VersionInfo>();
         foreach (var group in siblings.GroupBy(s => s.ParentId))

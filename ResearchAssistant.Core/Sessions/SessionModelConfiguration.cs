@@ -23,9 +23,13 @@ internal sealed class SessionEventConfiguration : IEntityTypeConfiguration<Sessi
         evt.HasKey(e => e.Id);
         evt.HasIndex(e => new { e.SessionId, e.Seq }).IsUnique();
         evt.HasIndex(e => new { e.SessionId, e.ClientId }).IsUnique().HasFilter("\"ClientId\" IS NOT NULL");
-        evt.HasIndex(e => new { e.SessionId, e.ParentId });
-        // Start-up looks for messages a crash left streaming.
-        evt.HasIndex(e => e.Status);
+        // Children of a message, newest first (versions, the newest branch below a message). With Seq in the index,
+        // SQLite answers "children of X by Seq" from it; without, it walked the (SessionId, Seq) index to avoid a
+        // sort, reading the whole session for every step down a branch.
+        evt.HasIndex(e => new { e.SessionId, e.ParentId, e.Seq });
+        // Start-up looks for messages a crash left streaming (Status alone); opening a conversation and the turn runner
+        // look for one session's queued messages (both columns: by SessionId alone SQLite read the whole session).
+        evt.HasIndex(e => new { e.Status, e.SessionId });
         evt.Property(e => e.Author).HasMaxLength(128);
         evt.Property(e => e.ClientId).HasMaxLength(64);
         evt.Property(e => e.FailureReason).HasMaxLength(1000);

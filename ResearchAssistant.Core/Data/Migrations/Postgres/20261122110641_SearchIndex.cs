@@ -12,6 +12,14 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_SessionEvents_SessionId_ParentId",
+                table: "SessionEvents");
+
+            migrationBuilder.DropIndex(
+                name: "IX_SessionEvents_Status",
+                table: "SessionEvents");
+
             migrationBuilder.AddColumn<byte[]>(
                 name: "WrappedSearchKey",
                 table: "UserKeys",
@@ -95,6 +103,16 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_SessionEvents_SessionId_ParentId_Seq",
+                table: "SessionEvents",
+                columns: new[] { "SessionId", "ParentId", "Seq" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionEvents_Status_SessionId",
+                table: "SessionEvents",
+                columns: new[] { "Status", "SessionId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SearchDocuments_EventId",
                 table: "SearchDocuments",
                 column: "EventId",
@@ -129,9 +147,27 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
             migrationBuilder.DropTable(
                 name: "SearchIndexes");
 
+            migrationBuilder.DropIndex(
+                name: "IX_SessionEvents_SessionId_ParentId_Seq",
+                table: "SessionEvents");
+
+            migrationBuilder.DropIndex(
+                name: "IX_SessionEvents_Status_SessionId",
+                table: "SessionEvents");
+
             migrationBuilder.DropColumn(
                 name: "WrappedSearchKey",
                 table: "UserKeys");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionEvents_SessionId_ParentId",
+                table: "SessionEvents",
+                columns: new[] { "SessionId", "ParentId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionEvents_Status",
+                table: "SessionEvents",
+                column: "Status");
         }
     }
 }

@@ -11,6 +11,14 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_SessionEvents_SessionId_ParentId",
+                table: "SessionEvents");
+
+            migrationBuilder.DropIndex(
+                name: "IX_SessionEvents_Status",
+                table: "SessionEvents");
+
             migrationBuilder.AddColumn<byte[]>(
                 name: "WrappedSearchKey",
                 table: "UserKeys",
@@ -94,6 +102,16 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_SessionEvents_SessionId_ParentId_Seq",
+                table: "SessionEvents",
+                columns: new[] { "SessionId", "ParentId", "Seq" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionEvents_Status_SessionId",
+                table: "SessionEvents",
+                columns: new[] { "Status", "SessionId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SearchDocuments_EventId",
                 table: "SearchDocuments",
                 column: "EventId",
@@ -128,9 +146,27 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
             migrationBuilder.DropTable(
                 name: "SearchIndexes");
 
+            migrationBuilder.DropIndex(
+                name: "IX_SessionEvents_SessionId_ParentId_Seq",
+                table: "SessionEvents");
+
+            migrationBuilder.DropIndex(
+                name: "IX_SessionEvents_Status_SessionId",
+                table: "SessionEvents");
+
             migrationBuilder.DropColumn(
                 name: "WrappedSearchKey",
                 table: "UserKeys");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionEvents_SessionId_ParentId",
+                table: "SessionEvents",
+                columns: new[] { "SessionId", "ParentId" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionEvents_Status",
+                table: "SessionEvents",
+                column: "Status");
         }
     }
 }
