@@ -39,4 +39,8 @@ public sealed class SearchPosting
     public int TermFrequency { get; set; }
     /// <summary>The document's length, copied here (messages are immutable once indexed) so scoring never joins.</summary>
     public int DocumentLength { get; set; }
+    /// <summary>
+    /// Orders a term's postings best first (ascending) for top-k search that stops early: see <see cref="Bm25.ImpactKey"/>.
+    /// </summary>
+    public int ImpactKey { get; set; }
 }

@@ -38,9 +38,9 @@ internal static class SearchIndexer
         foreach (var (hash, frequency) in frequencies)
         {
             sql.Append(row % RowsPerInsert == 0
-                ? """; INSERT INTO "SearchPostings" ("IndexId", "DocumentNumber", "TermHash", "TermFrequency", "DocumentLength") VALUES """
+                ? """; INSERT INTO "SearchPostings" ("IndexId", "DocumentNumber", "TermHash", "TermFrequency", "DocumentLength", "ImpactKey") VALUES """
                 : ", ");
-            sql.Append(CultureInfo.InvariantCulture, $"({indexId}, {number}, {hash}, {frequency}, {length})");
+            sql.Append(CultureInfo.InvariantCulture, $"({indexId}, {number}, {hash}, {frequency}, {length}, {Bm25.ImpactKey(frequency, length)})");
             row++;
         }
         await db.Database.ExecuteSqlAsync(FormattableStringFactory.Create(sql.ToString(), indexId, number, eventId, sessionId, length), ct);

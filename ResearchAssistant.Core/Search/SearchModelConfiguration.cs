@@ -37,8 +37,9 @@ internal sealed class SearchPostingConfiguration : IEntityTypeConfiguration<Sear
     {
         // The key serves deletes (all postings of a document) and keeps a term to one row per document.
         posting.HasKey(p => new { p.IndexId, p.DocumentNumber, p.TermHash });
-        // The search path: one range per query term, covering everything BM25 needs, so no table row is read.
-        posting.HasIndex(p => new { p.IndexId, p.TermHash, p.DocumentNumber, p.TermFrequency, p.DocumentLength })
+        // The search path: one range per query term, best postings first (ImpactKey), covering everything BM25 needs,
+        // so no table row is read and a common term's range can be read only as far as needed.
+        posting.HasIndex(p => new { p.IndexId, p.TermHash, p.ImpactKey, p.DocumentNumber, p.TermFrequency, p.DocumentLength })
             .HasDatabaseName("IX_SearchPostings_Term");
         posting.HasOne<SearchDocument>().WithMany().HasForeignKey(p => new { p.IndexId, p.DocumentNumber }).OnDelete(DeleteBehavior.Cascade);
     }

@@ -98,23 +98,30 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
         }
         var documents = await EventIdsAsync(db, indexId, top, ct);
         var eventIds = documents.Values.Select(d => d.EventId).ToList();
+        var sessionIds = documents.Values.Select(d => d.SessionId).Distinct().ToList();
+        // Two lookups by key rather than one join: joined, SQLite started from the user's sessions and read every
+        // event of them to find these few.
         var rows = await db.SessionEvents.AsNoTracking()
             .Where(e => eventIds.Contains(e.Id))
-            .Join(db.ChatSessions.Where(s => s.OwnerId == userId), e => e.SessionId, s => s.Id,
-                (e, s) => new { e.Id, e.SessionId, e.Kind, e.ContentCipher, e.CreatedAt, s.TitleCipher })
+            .Select(e => new { e.Id, e.SessionId, e.Kind, e.ContentCipher, e.CreatedAt })
             .ToListAsync(ct);
+        // The owner check: a hit is shown only from a conversation of this user.
+        var titleCiphers = await db.ChatSessions.AsNoTracking()
+            .Where(s => sessionIds.Contains(s.Id) && s.OwnerId == userId)
+            .ToDictionaryAsync(s => s.Id, s => s.TitleCipher, ct);
         var byId = rows.ToDictionary(r => r.Id);
         var titles = new Dictionary<Guid, string>();
         var hits = new List<SearchHit>(top.Count);
         foreach (var scored in top)
         {
-            if (!documents.TryGetValue(scored.Number, out var document) || !byId.TryGetValue(document.EventId, out var row))
+            if (!documents.TryGetValue(scored.Number, out var document) || !byId.TryGetValue(document.EventId, out var row)
+                || !titleCiphers.TryGetValue(row.SessionId, out var titleCipher))
             {
                 continue;
             }
             if (!titles.TryGetValue(row.SessionId, out var title))
             {
-                title = titles[row.SessionId] = cipher.Decrypt(row.TitleCipher);
+                title = titles[row.SessionId] = cipher.Decrypt(titleCipher);
             }
             hits.Add(new SearchHit(
                 row.SessionId, row.Id, title,

@@ -25,4 +25,6 @@ internal static class StopWords
     };
 
     public static bool Contains(string word) => Words.Contains(word);
+
+    public static IReadOnlyCollection<string> All => Words;
 }

@@ -28,8 +28,9 @@ internal sealed class SessionEventConfiguration : IEntityTypeConfiguration<Sessi
         // sort, reading the whole session for every step down a branch.
         evt.HasIndex(e => new { e.SessionId, e.ParentId, e.Seq });
         // Start-up looks for messages a crash left streaming (Status alone); opening a conversation and the turn runner
-        // look for one session's queued messages (both columns: by SessionId alone SQLite read the whole session).
-        evt.HasIndex(e => new { e.Status, e.SessionId });
+        // look for one session's queued messages in Seq order (all three: without Seq, SQLite preferred the
+        // (SessionId, Seq) index to save the sort, and read the whole session).
+        evt.HasIndex(e => new { e.Status, e.SessionId, e.Seq });
         evt.Property(e => e.Author).HasMaxLength(128);
         evt.Property(e => e.ClientId).HasMaxLength(64);
         evt.Property(e => e.FailureReason).HasMaxLength(1000);

@@ -5,8 +5,8 @@ namespace ResearchAssistant.SearchBenchmarks;
 
 /// <summary>
 /// Generated conversation text with the statistics that matter to an inverted index: word frequencies follow Zipf's law
-/// over a 50,000-word vocabulary whose top ranks are the real English stop words (as in real text, where they are the
-/// most frequent words), plus 20 "domain" words that appear in 4-40% of messages each, as "data" or "model" would in a
+/// over a 50,000-word vocabulary whose top ~180 ranks are the English stop words search drops (as in real text, where
+/// they are the most frequent words), plus 20 "domain" words that appear in 4-40% of messages each, as "data" or "model" would in a
 /// researcher's history. Questions are 8-60 words, answers 60-320, like the session benchmark's seeder.
 /// </summary>
 internal sealed class Corpus
@@ -37,7 +37,10 @@ internal sealed class Corpus
     {
         var random = new Random(seed);
         var words = new List<string>(VocabularySize);
+        // The most frequent English words first, then the rest of the words search treats as stop words: in real text
+        // they hold the top ranks, and the content words (what is indexed) start after them.
         words.AddRange(StopWordsByRank);
+        words.AddRange(StopWords.All.Where(w => !StopWordsByRank.Contains(w)).Order(StringComparer.Ordinal));
         var seen = new HashSet<string>(words, StringComparer.Ordinal);
         var domain = DomainWords.Select(d => d.Word).ToHashSet();
         while (words.Count < VocabularySize)

@@ -327,12 +327,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.Property<int>("DocumentLength")
                         .HasColumnType("integer");
 
+                    b.Property<int>("ImpactKey")
+                        .HasColumnType("integer");
+
                     b.Property<int>("TermFrequency")
                         .HasColumnType("integer");
 
                     b.HasKey("IndexId", "DocumentNumber", "TermHash");
 
-                    b.HasIndex("IndexId", "TermHash", "DocumentNumber", "TermFrequency", "DocumentLength")
+                    b.HasIndex("IndexId", "TermHash", "ImpactKey", "DocumentNumber", "TermFrequency", "DocumentLength")
                         .HasDatabaseName("IX_SearchPostings_Term");
 
                     b.ToTable("SearchPostings");
@@ -473,9 +476,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasIndex("SessionId", "Seq")
                         .IsUnique();
 
-                    b.HasIndex("Status", "SessionId");
-
                     b.HasIndex("SessionId", "ParentId", "Seq");
+
+                    b.HasIndex("Status", "SessionId", "Seq");
 
                     b.ToTable("SessionEvents");
                 });

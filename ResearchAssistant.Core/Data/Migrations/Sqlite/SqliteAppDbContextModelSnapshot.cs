@@ -316,12 +316,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<int>("DocumentLength")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("ImpactKey")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("TermFrequency")
                         .HasColumnType("INTEGER");
 
                     b.HasKey("IndexId", "DocumentNumber", "TermHash");
 
-                    b.HasIndex("IndexId", "TermHash", "DocumentNumber", "TermFrequency", "DocumentLength")
+                    b.HasIndex("IndexId", "TermHash", "ImpactKey", "DocumentNumber", "TermFrequency", "DocumentLength")
                         .HasDatabaseName("IX_SearchPostings_Term");
 
                     b.ToTable("SearchPostings");
@@ -462,9 +465,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasIndex("SessionId", "Seq")
                         .IsUnique();
 
-                    b.HasIndex("Status", "SessionId");
-
                     b.HasIndex("SessionId", "ParentId", "Seq");
+
+                    b.HasIndex("Status", "SessionId", "Seq");
 
                     b.ToTable("SessionEvents");
                 });

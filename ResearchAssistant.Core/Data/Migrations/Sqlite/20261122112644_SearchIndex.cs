@@ -1,10 +1,9 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace ResearchAssistant.Core.Data.Migrations.Postgres
+namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class SearchIndex : Migration
@@ -23,19 +22,19 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
             migrationBuilder.AddColumn<byte[]>(
                 name: "WrappedSearchKey",
                 table: "UserKeys",
-                type: "bytea",
+                type: "BLOB",
                 nullable: true);
 
             migrationBuilder.CreateTable(
                 name: "SearchIndexes",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "integer", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    DocumentCount = table.Column<long>(type: "bigint", nullable: false),
-                    TotalLength = table.Column<long>(type: "bigint", nullable: false),
-                    LastDocumentNumber = table.Column<long>(type: "bigint", nullable: false)
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    DocumentCount = table.Column<long>(type: "INTEGER", nullable: false),
+                    TotalLength = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastDocumentNumber = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -52,11 +51,11 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 name: "SearchDocuments",
                 columns: table => new
                 {
-                    IndexId = table.Column<int>(type: "integer", nullable: false),
-                    Number = table.Column<long>(type: "bigint", nullable: false),
-                    EventId = table.Column<Guid>(type: "uuid", nullable: false),
-                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Length = table.Column<int>(type: "integer", nullable: false)
+                    IndexId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Number = table.Column<long>(type: "INTEGER", nullable: false),
+                    EventId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Length = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -85,11 +84,12 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 name: "SearchPostings",
                 columns: table => new
                 {
-                    IndexId = table.Column<int>(type: "integer", nullable: false),
-                    TermHash = table.Column<long>(type: "bigint", nullable: false),
-                    DocumentNumber = table.Column<long>(type: "bigint", nullable: false),
-                    TermFrequency = table.Column<int>(type: "integer", nullable: false),
-                    DocumentLength = table.Column<int>(type: "integer", nullable: false)
+                    IndexId = table.Column<int>(type: "INTEGER", nullable: false),
+                    TermHash = table.Column<long>(type: "INTEGER", nullable: false),
+                    DocumentNumber = table.Column<long>(type: "INTEGER", nullable: false),
+                    TermFrequency = table.Column<int>(type: "INTEGER", nullable: false),
+                    DocumentLength = table.Column<int>(type: "INTEGER", nullable: false),
+                    ImpactKey = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -108,9 +108,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 columns: new[] { "SessionId", "ParentId", "Seq" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_SessionEvents_Status_SessionId",
+                name: "IX_SessionEvents_Status_SessionId_Seq",
                 table: "SessionEvents",
-                columns: new[] { "Status", "SessionId" });
+                columns: new[] { "Status", "SessionId", "Seq" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_SearchDocuments_EventId",
@@ -132,7 +132,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
             migrationBuilder.CreateIndex(
                 name: "IX_SearchPostings_Term",
                 table: "SearchPostings",
-                columns: new[] { "IndexId", "TermHash", "DocumentNumber", "TermFrequency", "DocumentLength" });
+                columns: new[] { "IndexId", "TermHash", "ImpactKey", "DocumentNumber", "TermFrequency", "DocumentLength" });
         }
 
         /// <inheritdoc />
@@ -152,7 +152,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 table: "SessionEvents");
 
             migrationBuilder.DropIndex(
-                name: "IX_SessionEvents_Status_SessionId",
+                name: "IX_SessionEvents_Status_SessionId_Seq",
                 table: "SessionEvents");
 
             migrationBuilder.DropColumn(

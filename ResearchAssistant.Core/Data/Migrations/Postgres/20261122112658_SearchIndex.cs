@@ -1,9 +1,10 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace ResearchAssistant.Core.Data.Migrations.Sqlite
+namespace ResearchAssistant.Core.Data.Migrations.Postgres
 {
     /// <inheritdoc />
     public partial class SearchIndex : Migration
@@ -22,19 +23,19 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
             migrationBuilder.AddColumn<byte[]>(
                 name: "WrappedSearchKey",
                 table: "UserKeys",
-                type: "BLOB",
+                type: "bytea",
                 nullable: true);
 
             migrationBuilder.CreateTable(
                 name: "SearchIndexes",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    UserId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    DocumentCount = table.Column<long>(type: "INTEGER", nullable: false),
-                    TotalLength = table.Column<long>(type: "INTEGER", nullable: false),
-                    LastDocumentNumber = table.Column<long>(type: "INTEGER", nullable: false)
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    DocumentCount = table.Column<long>(type: "bigint", nullable: false),
+                    TotalLength = table.Column<long>(type: "bigint", nullable: false),
+                    LastDocumentNumber = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -51,11 +52,11 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 name: "SearchDocuments",
                 columns: table => new
                 {
-                    IndexId = table.Column<int>(type: "INTEGER", nullable: false),
-                    Number = table.Column<long>(type: "INTEGER", nullable: false),
-                    EventId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Length = table.Column<int>(type: "INTEGER", nullable: false)
+                    IndexId = table.Column<int>(type: "integer", nullable: false),
+                    Number = table.Column<long>(type: "bigint", nullable: false),
+                    EventId = table.Column<Guid>(type: "uuid", nullable: false),
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Length = table.Column<int>(type: "integer", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -84,11 +85,12 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 name: "SearchPostings",
                 columns: table => new
                 {
-                    IndexId = table.Column<int>(type: "INTEGER", nullable: false),
-                    TermHash = table.Column<long>(type: "INTEGER", nullable: false),
-                    DocumentNumber = table.Column<long>(type: "INTEGER", nullable: false),
-                    TermFrequency = table.Column<int>(type: "INTEGER", nullable: false),
-                    DocumentLength = table.Column<int>(type: "INTEGER", nullable: false)
+                    IndexId = table.Column<int>(type: "integer", nullable: false),
+                    TermHash = table.Column<long>(type: "bigint", nullable: false),
+                    DocumentNumber = table.Column<long>(type: "bigint", nullable: false),
+                    TermFrequency = table.Column<int>(type: "integer", nullable: false),
+                    DocumentLength = table.Column<int>(type: "integer", nullable: false),
+                    ImpactKey = table.Column<int>(type: "integer", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -107,9 +109,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 columns: new[] { "SessionId", "ParentId", "Seq" });
 
             migrationBuilder.CreateIndex(
-                name: "IX_SessionEvents_Status_SessionId",
+                name: "IX_SessionEvents_Status_SessionId_Seq",
                 table: "SessionEvents",
-                columns: new[] { "Status", "SessionId" });
+                columns: new[] { "Status", "SessionId", "Seq" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_SearchDocuments_EventId",
@@ -131,7 +133,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
             migrationBuilder.CreateIndex(
                 name: "IX_SearchPostings_Term",
                 table: "SearchPostings",
-                columns: new[] { "IndexId", "TermHash", "DocumentNumber", "TermFrequency", "DocumentLength" });
+                columns: new[] { "IndexId", "TermHash", "ImpactKey", "DocumentNumber", "TermFrequency", "DocumentLength" });
         }
 
         /// <inheritdoc />
@@ -151,7 +153,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 table: "SessionEvents");
 
             migrationBuilder.DropIndex(
-                name: "IX_SessionEvents_Status_SessionId",
+                name: "IX_SessionEvents_Status_SessionId_Seq",
                 table: "SessionEvents");
 
             migrationBuilder.DropColumn(
