@@ -8,7 +8,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Search;
 
 /// <summary>
-/// Search's hot reads, run as plain ADO.NET commands on the context's connection. Through EF's SqlQuery every distinct
+/// Search's hot statements, run as plain ADO.NET commands on the context's connection. Through EF's SqlQuery every distinct
 /// SQL text is compiled and cached as a query of its own, and these texts vary with the query's terms: each search paid
 /// milliseconds of compilation and the cache filled with one-off entries. Parameters are named @p0, @p1, ...
 /// </summary>
@@ -28,7 +28,23 @@ internal static class RawSql
     public static object Guid(AppDbContext db, Guid value) =>
         db.Database.IsSqlite() ? value.ToString().ToUpperInvariant() : value;
 
-    public static async Task<List<T>> QueryAsync<T>(AppDbContext db, string sql, IReadOnlyList<object> args, Func<DbDataReader, T> map, CancellationToken ct)
+    public static Task<List<T>> QueryAsync<T>(AppDbContext db, string sql, IReadOnlyList<object> args, Func<DbDataReader, T> map, CancellationToken ct) =>
+        RunAsync(db, sql, args, async command =>
+        {
+            var rows = new List<T>();
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add(map(reader));
+            }
+            return rows;
+        }, ct);
+
+    public static Task<int> ExecuteAsync(AppDbContext db, string sql, IReadOnlyList<object> args, CancellationToken ct) =>
+        RunAsync(db, sql, args, command => command.ExecuteNonQueryAsync(ct), ct);
+
+    /// <summary>Runs a command on the context's connection, inside its transaction if it has one.</summary>
+    private static async Task<T> RunAsync<T>(AppDbContext db, string sql, IReadOnlyList<object> args, Func<DbCommand, Task<T>> run, CancellationToken ct)
     {
         var connection = db.Database.GetDbConnection();
         var opened = connection.State != ConnectionState.Open;
@@ -48,13 +64,7 @@ internal static class RawSql
                 parameter.Value = args[i];
                 command.Parameters.Add(parameter);
             }
-            var rows = new List<T>();
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                rows.Add(map(reader));
-            }
-            return rows;
+            return await run(command);
         }
         finally
         {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using ResearchAssistant.Core.Data;
@@ -31,9 +30,9 @@ internal static class SearchIndexer
         var length = terms.Count;
         var (indexId, number) = await NextDocumentAsync(db, userId, length, ct);
 
-        // The postings are all integers computed here, so they are written as literals (one statement instead of five
-        // parameters per row); the ids and the user's data go in as parameters.
-        var sql = new StringBuilder("""INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length") VALUES ({0}, {1}, {2}, {3}, {4})""");
+        // The postings are all integers computed here, so they are written as literals (one statement instead of six
+        // parameters per row); the ids go in as parameters.
+        var sql = new StringBuilder("""INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length") VALUES (@p0, @p1, @p2, @p3, @p4)""");
         var row = 0;
         foreach (var (hash, frequency) in frequencies)
         {
@@ -43,7 +42,7 @@ internal static class SearchIndexer
             sql.Append(CultureInfo.InvariantCulture, $"({indexId}, {number}, {hash}, {frequency}, {length}, {Bm25.ImpactKey(frequency, length)})");
             row++;
         }
-        await db.Database.ExecuteSqlAsync(FormattableStringFactory.Create(sql.ToString(), indexId, number, eventId, sessionId, length), ct);
+        await RawSql.ExecuteAsync(db, sql.ToString(), [indexId, number, RawSql.Guid(db, eventId), RawSql.Guid(db, sessionId), length], ct);
     }
 
     /// <summary>Removes a conversation's documents and postings, and takes them out of the user's statistics.</summary>
@@ -80,15 +79,15 @@ internal static class SearchIndexer
     {
         for (var attempt = 0; ; attempt++)
         {
-            var slots = await db.Database.SqlQuery<DocumentSlot>($"""
+            var slots = await RawSql.QueryAsync(db, """
                 UPDATE "SearchIndexes"
-                SET "DocumentCount" = "DocumentCount" + 1, "TotalLength" = "TotalLength" + {length}, "LastDocumentNumber" = "LastDocumentNumber" + 1
-                WHERE "UserId" = {userId}
+                SET "DocumentCount" = "DocumentCount" + 1, "TotalLength" = "TotalLength" + @p0, "LastDocumentNumber" = "LastDocumentNumber" + 1
+                WHERE "UserId" = @p1
                 RETURNING "Id", "LastDocumentNumber"
-                """).ToListAsync(ct);
+                """, [(long)length, userId], r => (Id: r.GetInt32(0), Number: r.GetInt64(1)), ct);
             if (slots.Count == 1)
             {
-                return (slots[0].Id, slots[0].LastDocumentNumber);
+                return slots[0];
             }
             if (attempt > 0)
             {
@@ -100,11 +99,5 @@ internal static class SearchIndexer
                 ON CONFLICT ("UserId") DO NOTHING
                 """, ct);
         }
-    }
-
-    private sealed class DocumentSlot
-    {
-        public int Id { get; set; }
-        public long LastDocumentNumber { get; set; }
     }
 }

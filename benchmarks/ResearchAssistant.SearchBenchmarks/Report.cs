@@ -25,7 +25,8 @@ internal static partial class Report
         {
             md.AppendLine(CultureInfo.InvariantCulture, $"### {r.Provider} ({r.Engine})").AppendLine();
             md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Setup: {r.Setup}. Seeding took {r.SeedTime.TotalSeconds:F0} s. ") +
-                string.Create(CultureInfo.InvariantCulture, $"Postings: {r.Postings:N0}; storage: {r.Storage}. Searches returned {r.AverageHits:F1} hits on average (20 at most).")).AppendLine();
+                string.Create(CultureInfo.InvariantCulture, $"Postings: {r.Postings:N0}; storage: {r.Storage}. Searches returned {r.AverageHits:F1} hits on average (20 at most). ") +
+                $"Load average when this provider finished: {r.LoadAverage}.").AppendLine();
             md.AppendLine("| operation | n | median | p95 | max | p95 within target |");
             md.AppendLine("|---|---|---|---|---|---|");
             md.AppendLine(r.SearchAll.Row(SearchTargetMs).Replace("| all searches |", $"| **search, all queries** (target p95 ≤ {SearchTargetMs} ms) |"));
@@ -33,7 +34,9 @@ internal static partial class Report
             {
                 md.AppendLine(Prefix(kind.Row(SearchTargetMs), "search: "));
             }
+            md.AppendLine(r.SearchCpu.Row() + " |");
             md.AppendLine(r.IndexOnly.Row(IndexTargetMs).Replace("| index one message", $"| **index one message** (target p95 ≤ {IndexTargetMs} ms)"));
+            md.AppendLine(r.IndexCpu.Row() + " |");
             md.AppendLine(r.StoreWithIndex.Row() + " |");
             md.AppendLine(r.StoreWithoutIndex.Row() + " |");
             md.AppendLine(r.Jump.Row() + " |");

@@ -80,27 +80,22 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         onDelete: ReferentialAction.Cascade);
                 });
 
-            migrationBuilder.CreateTable(
-                name: "SearchPostings",
-                columns: table => new
-                {
-                    IndexId = table.Column<int>(type: "INTEGER", nullable: false),
-                    TermHash = table.Column<long>(type: "INTEGER", nullable: false),
-                    DocumentNumber = table.Column<long>(type: "INTEGER", nullable: false),
-                    TermFrequency = table.Column<int>(type: "INTEGER", nullable: false),
-                    DocumentLength = table.Column<int>(type: "INTEGER", nullable: false),
-                    ImpactKey = table.Column<int>(type: "INTEGER", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_SearchPostings", x => new { x.IndexId, x.DocumentNumber, x.TermHash });
-                    table.ForeignKey(
-                        name: "FK_SearchPostings_SearchDocuments_IndexId_DocumentNumber",
-                        columns: x => new { x.IndexId, x.DocumentNumber },
-                        principalTable: "SearchDocuments",
-                        principalColumns: new[] { "IndexId", "Number" },
-                        onDelete: ReferentialAction.Cascade);
-                });
+            // Hand-written: a WITHOUT ROWID table (EF cannot say so). Clustered by its key, the table is one B-tree fewer
+            // than a rowid table plus its key index: about a third less to write per posting and less space, and the
+            // key lookups of search read no second structure. A later EF migration that rebuilds this table would drop
+            // WITHOUT ROWID: keep it when editing one.
+            migrationBuilder.Sql("""
+                CREATE TABLE "SearchPostings" (
+                    "IndexId" INTEGER NOT NULL,
+                    "TermHash" INTEGER NOT NULL,
+                    "DocumentNumber" INTEGER NOT NULL,
+                    "TermFrequency" INTEGER NOT NULL,
+                    "DocumentLength" INTEGER NOT NULL,
+                    "ImpactKey" INTEGER NOT NULL,
+                    CONSTRAINT "PK_SearchPostings" PRIMARY KEY ("IndexId", "DocumentNumber", "TermHash"),
+                    CONSTRAINT "FK_SearchPostings_SearchDocuments_IndexId_DocumentNumber" FOREIGN KEY ("IndexId", "DocumentNumber") REFERENCES "SearchDocuments" ("IndexId", "Number") ON DELETE CASCADE
+                ) WITHOUT ROWID;
+                """);
 
             migrationBuilder.CreateIndex(
                 name: "IX_SessionEvents_SessionId_ParentId_Seq",
