@@ -32,9 +32,12 @@ internal static class PrunedTopK
     /// <param name="sessionId">Only documents of this session (each term's list is then read through the session filter).</param>
     /// <param name="initialDepth">How many postings of each common term the first round reads (tests use small ones).</param>
     /// <param name="readWholeLimit">Terms in at most this many documents are read whole (tests use small ones).</param>
+    /// <param name="trace">Receives a line per round (the search benchmark's diagnostics).</param>
     public static async Task<List<ScoredDocument>> RunAsync(AppDbContext db, IndexStats stats, IReadOnlyList<QueryTerm> terms, Guid? sessionId, int take,
         CancellationToken ct, int initialDepth = InitialDepth, long readWholeLimit = ReadWholeLimit, Action<string>? trace = null)
     {
+        // Sets of terms are bit masks: a query has at most 32 terms (SearchTerms.MaxQueryTerms).
+        System.Diagnostics.Debug.Assert(terms.Count <= 32);
         var average = stats.AverageLength;
         var all = terms.Sum(t => t.DocumentFrequency);
         var readWhole = terms.Select(t => t.DocumentFrequency <= readWholeLimit).ToArray();
