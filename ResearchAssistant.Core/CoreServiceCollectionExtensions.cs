@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using ResearchAssistant.Core.Chat;
 using ResearchAssistant.Core.Context;
@@ -27,7 +28,17 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(configuration.GetSection(ChatLimits.Section).Get<ChatLimits>() ?? new ChatLimits());
         services.AddChatModel(configuration);
+        services.AddSingleton(configuration.GetSection(ContextOptions.Section).Get<ContextOptions>() ?? new ContextOptions());
+        services.AddSingleton<ITokenCounter, EstimatingTokenCounter>();
         services.AddSingleton<ContextAssembler>();
+        services.AddSingleton<ExtractiveSummaryWriter>();
+        services.AddSingleton<ISummaryWriter>(sp => sp.GetRequiredService<LlmOptions>().Provider == LlmProvider.Offline
+            ? sp.GetRequiredService<ExtractiveSummaryWriter>()
+            : new ModelSummaryWriter(sp.GetRequiredService<IChatModel>(), sp.GetRequiredService<ExtractiveSummaryWriter>()));
+        services.AddSingleton<Summarizer>();
+        services.AddHostedService(sp => sp.GetRequiredService<Summarizer>());
+        services.TryAddSingleton<IMessageRecall, NoRecall>();
+        services.AddSingleton<Accounts.UserProfileService>();
         services.AddSingleton<SessionBus>();
         if (database.Provider == DatabaseProvider.Postgres)
         {

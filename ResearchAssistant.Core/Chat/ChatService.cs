@@ -20,6 +20,8 @@ public sealed class ChatService(
     SessionBus bus,
     ChatLimits limits,
     ContentProtector protector,
+    Context.ContextAssembler assembler,
+    Llm.IChatModel model,
     TimeProvider clock)
 {
     /// <summary>How many messages opening a conversation reads; older ones load on demand.</summary>
@@ -253,6 +255,20 @@ public sealed class ChatService(
     }
 
     private string Validate(string? text)
+    {
+        var message = ValidateLength(text);
+        try
+        {
+            assembler.EnsureFits(model.Name, message);
+        }
+        catch (Context.ContextTooLargeException ex)
+        {
+            throw new ChatInputException(ex.Message);
+        }
+        return message;
+    }
+
+    private string ValidateLength(string? text)
     {
         var message = text?.Trim() ?? "";
         if (message.Length == 0)

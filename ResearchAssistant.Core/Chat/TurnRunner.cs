@@ -21,6 +21,10 @@ public sealed class TurnRunner(
     IDbContextFactory<AppDbContext> contexts,
     IChatModel model,
     ContextAssembler assembler,
+    ITokenCounter tokenCounter,
+    IMessageRecall recall,
+    Summarizer summarizer,
+    Accounts.UserProfileService profiles,
     SessionBus bus,
     ContentProtector protector,
     ISessionTurnLock turnLock,
@@ -188,9 +192,18 @@ public sealed class TurnRunner(
         }
         Publish(worker, SessionChangeKind.Changed, answer.Id);
 
-        var branch = await BranchReader.ReadEndingAtAsync(db, worker.SessionId, userMessageId, ContextAssembler.MaxRecentMessages, _shutdown.Token);
-        var prompt = assembler.Assemble(branch.Messages.Select(m => BranchReader.ToView(m, null, cipher)).ToList());
         var live = new LiveText();
+        AssembledContext assembled;
+        try
+        {
+            assembled = await AssembleAsync(db, worker, userMessageId, cipher);
+        }
+        catch (ContextTooLargeException ex)
+        {
+            await SealAsync(db, worker, answer.Id, cipher, live, new Outcome(EventStatus.Failed, ex.Message, null), plan: null);
+            return;
+        }
+        var prompt = assembled.Prompt;
         if (!string.IsNullOrEmpty(partial))
         {
             // The new answer starts as the old one ended, and the model is asked to carry on from there.
@@ -207,16 +220,46 @@ public sealed class TurnRunner(
         worker.Current = generation;
         var outcome = await StreamAsync(db, worker, answer.Id, prompt, live, cipher, generation.Token);
         worker.Current = null;
+        if (outcome.InputTokens is { } billed)
+        {
+            tokenCounter.Calibrate(model.Name, assembled.Plan.TotalTokens, billed);
+        }
+        await SealAsync(db, worker, answer.Id, cipher, live, outcome, assembled.Plan);
+        if (outcome.Status == EventStatus.Complete)
+        {
+            summarizer.Schedule(worker.OwnerId, worker.SessionId, answer.Id);
+        }
+    }
 
+    private async Task<AssembledContext> AssembleAsync(AppDbContext db, SessionWorker worker, Guid questionId, UserCipher cipher)
+    {
+        var options = assembler.Options;
+        var branch = await BranchReader.ReadEndingAtAsync(db, worker.SessionId, questionId, options.MaxRecentMessages, _shutdown.Token);
+        var views = branch.Messages.Select(m => BranchReader.ToView(m, null, cipher)).ToList();
+        var question = views[^1].Text;
+        var sources = new ContextSources(
+            await profiles.GetPreferencesAsync(worker.OwnerId, _shutdown.Token),
+            views,
+            branch.HasOlder,
+            windowStart => SummaryStore.FindAboveAsync(db, worker.SessionId, windowStart, cipher, _shutdown.Token),
+            (windowStart, exclude) => recall.RecallAsync(worker.OwnerId, worker.SessionId, question, windowStart, exclude, options.MaxRecalled, _shutdown.Token));
+        return await assembler.AssembleAsync(model.Name, sources);
+    }
+
+    /// <summary>Writes the answer's final text and status once; it is immutable afterwards.</summary>
+    private async Task SealAsync(AppDbContext db, SessionWorker worker, Guid answerId, UserCipher cipher, LiveText live, Outcome outcome, ContextPlan? plan)
+    {
         // Sealing must happen even during shutdown: that is what makes a stopped server's answers "interrupted".
         var finalText = cipher.Encrypt(live.Snapshot());
+        var planJson = plan?.ToJson();
         await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None))
         {
             await SessionLog.LockSessionAsync(db, worker.SessionId, CancellationToken.None);
             await db.SessionEvents
-                .Where(e => e.Id == answer.Id && e.Status == EventStatus.Streaming)
+                .Where(e => e.Id == answerId && e.Status == EventStatus.Streaming)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(e => e.ContentCipher, finalText)
+                    .SetProperty(e => e.ContextPlan, planJson)
                     .SetProperty(e => e.Status, outcome.Status)
                     .SetProperty(e => e.FailureReason, outcome.Reason)
                     .SetProperty(e => e.TokenCount, outcome.OutputTokens), CancellationToken.None);
@@ -224,7 +267,7 @@ public sealed class TurnRunner(
             await SessionChain.AdvanceAsync(db, worker.SessionId, CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);
         }
-        Publish(worker, SessionChangeKind.Changed, answer.Id);
+        Publish(worker, SessionChangeKind.Changed, answerId);
     }
 
     /// <summary>
@@ -275,6 +318,7 @@ public sealed class TurnRunner(
         using var flushing = new CancellationTokenSource();
         var flushLoop = FlushPeriodicallyAsync(db, answerId, live, cipher, flushing.Token);
         int? outputTokens = null;
+        int? inputTokens = null;
         Outcome outcome;
         try
         {
@@ -288,27 +332,28 @@ public sealed class TurnRunner(
                 if (update.Usage is { } usage)
                 {
                     outputTokens = usage.OutputTokens;
+                    inputTokens = usage.InputTokens;
                 }
             }
-            outcome = new Outcome(EventStatus.Complete, null, outputTokens);
+            outcome = new Outcome(EventStatus.Complete, null, outputTokens, inputTokens);
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
         {
-            outcome = new Outcome(EventStatus.Interrupted, "The server stopped while this answer was being written.", outputTokens);
+            outcome = new Outcome(EventStatus.Interrupted, "The server stopped while this answer was being written.", outputTokens, inputTokens);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            outcome = new Outcome(EventStatus.Stopped, null, outputTokens);
+            outcome = new Outcome(EventStatus.Stopped, null, outputTokens, inputTokens);
         }
         catch (ModelException ex)
         {
             logger.LogWarning(ex.InnerException, "Model failed for session {SessionId}: {Reason}", worker.SessionId, ex.Message);
-            outcome = new Outcome(EventStatus.Failed, ex.Message, outputTokens);
+            outcome = new Outcome(EventStatus.Failed, ex.Message, outputTokens, inputTokens);
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Unexpected failure while answering session {SessionId}", worker.SessionId);
-            outcome = new Outcome(EventStatus.Failed, "Something went wrong while writing this answer. Retry it.", outputTokens);
+            outcome = new Outcome(EventStatus.Failed, "Something went wrong while writing this answer. Retry it.", outputTokens, inputTokens);
         }
         await flushing.CancelAsync();
         await flushLoop;
@@ -371,7 +416,7 @@ public sealed class TurnRunner(
         await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    private sealed record Outcome(EventStatus Status, string? Reason, int? OutputTokens);
+    private sealed record Outcome(EventStatus Status, string? Reason, int? OutputTokens, int? InputTokens = null);
 
     /// <summary>Answer this question again; when continuing, start from that interrupted answer's text.</summary>
     private sealed record AnswerRequest(Guid QuestionId, Guid? ContinueFromAnswerId);

@@ -111,7 +111,7 @@ internal static class BranchReader
         e.Id, e.Seq, e.ParentId,
         e.Kind == EventKind.UserMessage ? MessageRole.User : MessageRole.Assistant,
         cipher.Decrypt(e.ContentCipher), e.Status, e.FailureReason, e.Author, e.CreatedAt,
-        version ?? VersionInfo.Single);
+        version ?? VersionInfo.Single, Context.ContextPlan.FromJson(e.ContextPlan));
 }
 
 /// <summary>Which version of a message this is (1-based) among its siblings, and its neighbours.</summary>

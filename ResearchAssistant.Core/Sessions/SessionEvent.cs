@@ -25,6 +25,8 @@ public sealed class SessionEvent
     /// <summary>Readable reason when <see cref="Status"/> is <see cref="EventStatus.Failed"/>.</summary>
     public string? FailureReason { get; set; }
     public int? TokenCount { get; set; }
+    /// <summary>For answers: what was sent to the model (a <see cref="Context.ContextPlan"/> as JSON: ids and token counts, no content).</summary>
+    public string? ContextPlan { get; set; }
     /// <summary>The client-generated id of a send, so a double click or a resend stores the message once.</summary>
     public string? ClientId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

@@ -217,6 +217,25 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "UserProfile",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    PreferencesCipher = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    UpdatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UserProfile", x => x.UserId);
+                    table.ForeignKey(
+                        name: "FK_UserProfile_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Checkpoints",
                 columns: table => new
                 {
@@ -252,6 +271,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     Status = table.Column<int>(type: "INTEGER", nullable: false),
                     FailureReason = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true),
                     TokenCount = table.Column<int>(type: "INTEGER", nullable: true),
+                    ContextPlan = table.Column<string>(type: "TEXT", nullable: true),
                     ClientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
                     Hash = table.Column<byte[]>(type: "BLOB", nullable: true)
@@ -261,6 +281,31 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     table.PrimaryKey("PK_SessionEvents", x => x.Id);
                     table.ForeignKey(
                         name: "FK_SessionEvents_ChatSessions_SessionId",
+                        column: x => x.SessionId,
+                        principalTable: "ChatSessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Summary",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    ToMessageId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    FromSeq = table.Column<long>(type: "INTEGER", nullable: false),
+                    ToSeq = table.Column<long>(type: "INTEGER", nullable: false),
+                    Model = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),
+                    TokenCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    ContentCipher = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Summary", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Summary_ChatSessions_SessionId",
                         column: x => x.SessionId,
                         principalTable: "ChatSessions",
                         principalColumn: "Id",
@@ -336,6 +381,11 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 name: "IX_SessionEvents_Status",
                 table: "SessionEvents",
                 column: "Status");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Summary_SessionId_ToMessageId",
+                table: "Summary",
+                columns: new[] { "SessionId", "ToMessageId" });
         }
 
         /// <inheritdoc />
@@ -366,7 +416,13 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 name: "SessionEvents");
 
             migrationBuilder.DropTable(
+                name: "Summary");
+
+            migrationBuilder.DropTable(
                 name: "UserKeys");
+
+            migrationBuilder.DropTable(
+                name: "UserProfile");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");

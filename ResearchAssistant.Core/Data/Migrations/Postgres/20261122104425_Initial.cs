@@ -218,6 +218,25 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "UserProfile",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    PreferencesCipher = table.Column<byte[]>(type: "bytea", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UserProfile", x => x.UserId);
+                    table.ForeignKey(
+                        name: "FK_UserProfile_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Checkpoints",
                 columns: table => new
                 {
@@ -253,6 +272,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     Status = table.Column<int>(type: "integer", nullable: false),
                     FailureReason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
                     TokenCount = table.Column<int>(type: "integer", nullable: true),
+                    ContextPlan = table.Column<string>(type: "text", nullable: true),
                     ClientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     Hash = table.Column<byte[]>(type: "bytea", nullable: true)
@@ -262,6 +282,31 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     table.PrimaryKey("PK_SessionEvents", x => x.Id);
                     table.ForeignKey(
                         name: "FK_SessionEvents_ChatSessions_SessionId",
+                        column: x => x.SessionId,
+                        principalTable: "ChatSessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Summary",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ToMessageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    FromSeq = table.Column<long>(type: "bigint", nullable: false),
+                    ToSeq = table.Column<long>(type: "bigint", nullable: false),
+                    Model = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    TokenCount = table.Column<int>(type: "integer", nullable: false),
+                    ContentCipher = table.Column<byte[]>(type: "bytea", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Summary", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Summary_ChatSessions_SessionId",
                         column: x => x.SessionId,
                         principalTable: "ChatSessions",
                         principalColumn: "Id",
@@ -337,6 +382,11 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 name: "IX_SessionEvents_Status",
                 table: "SessionEvents",
                 column: "Status");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Summary_SessionId_ToMessageId",
+                table: "Summary",
+                columns: new[] { "SessionId", "ToMessageId" });
         }
 
         /// <inheritdoc />
@@ -367,7 +417,13 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 name: "SessionEvents");
 
             migrationBuilder.DropTable(
+                name: "Summary");
+
+            migrationBuilder.DropTable(
                 name: "UserKeys");
+
+            migrationBuilder.DropTable(
+                name: "UserProfile");
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
