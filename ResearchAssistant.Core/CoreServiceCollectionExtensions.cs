@@ -34,7 +34,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ExtractiveSummaryWriter>();
         services.AddSingleton<ISummaryWriter>(sp => sp.GetRequiredService<LlmOptions>().Provider == LlmProvider.Offline
             ? sp.GetRequiredService<ExtractiveSummaryWriter>()
-            : new ModelSummaryWriter(sp.GetRequiredService<IChatModel>(), sp.GetRequiredService<ExtractiveSummaryWriter>()));
+            : new ModelSummaryWriter(sp.GetRequiredService<IChatModel>(), sp.GetRequiredService<ExtractiveSummaryWriter>(), sp.GetRequiredService<ITokenCounter>()));
         services.AddSingleton<Summarizer>();
         services.AddHostedService(sp => sp.GetRequiredService<Summarizer>());
         services.TryAddSingleton<IMessageRecall, NoRecall>();

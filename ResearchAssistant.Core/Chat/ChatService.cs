@@ -46,7 +46,7 @@ public sealed class ChatService(
             {
                 return null;
             }
-            var view = await ReadViewAsync(db, session, cipher, ct);
+            var view = await ReadViewAsync(db, session, cipher, turns.IsGenerating(sessionId), ct);
             var version = await db.ChatSessions.AsNoTracking()
                 .Where(s => s.Id == sessionId)
                 .Select(s => (Guid?)s.Version)
@@ -58,7 +58,7 @@ public sealed class ChatService(
         }
     }
 
-    private static async Task<ConversationView> ReadViewAsync(AppDbContext db, ChatSession session, UserCipher cipher, CancellationToken ct)
+    private static async Task<ConversationView> ReadViewAsync(AppDbContext db, ChatSession session, UserCipher cipher, bool workerBusy, CancellationToken ct)
     {
         var sessionId = session.Id;
         var slice = await BranchReader.ReadEndingAtAsync(db, sessionId, session.ActiveLeafId, PageSize, ct);
@@ -73,9 +73,10 @@ public sealed class ChatService(
             : [];
         var latestLaterLeaf = later.Count > 0 ? await BranchReader.LatestLeafBelowAsync(db, later[0], ct) : (Guid?)null;
 
-        // The statuses are the truth: a question is Queued until its answer row exists, and that row is Streaming
-        // until sealed (both in one transaction), so there is no moment in between where nothing looks busy.
-        var generating = messages.Any(m => m.Status is EventStatus.Streaming or EventStatus.Queued);
+        // Busy while a question waits (Queued) or an answer is written (Streaming), and also while the session's
+        // worker holds a request not yet in the log (an edit's or a regenerate's answer about to start). The worker
+        // announces when it goes, so a reader never keeps a stale "busy".
+        var generating = workerBusy || messages.Any(m => m.Status is EventStatus.Streaming or EventStatus.Queued);
         return new ConversationView(session.Id, cipher.Decrypt(session.TitleCipher), messages, generating, slice.HasOlder, later.Count, latestLaterLeaf);
     }
 

@@ -113,10 +113,12 @@ public sealed class TurnRunner(
                 if (!worker.Woken || _shutdown.IsCancellationRequested)
                 {
                     _workers.TryRemove(worker.SessionId, out _);
-                    return;
+                    break;
                 }
             }
         }
+        // Readers count a live worker as "generating"; tell them it is gone so none keeps showing Stop.
+        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, SessionChangeKind.Changed));
     }
 
     /// <summary>How often a worker asks again for a turn another instance holds, while it still has work.</summary>

@@ -29,6 +29,13 @@ public sealed record ContextPlan(int Budget, int TotalTokens, IReadOnlyList<Cont
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
+    // Value equality, parts included: the same plan read twice is the same plan (views are compared by value).
+    public bool Equals(ContextPlan? other) =>
+        other is not null && Budget == other.Budget && TotalTokens == other.TotalTokens
+        && DroppedRecentMessages == other.DroppedRecentMessages && Parts.SequenceEqual(other.Parts);
+
+    public override int GetHashCode() => HashCode.Combine(Budget, TotalTokens, DroppedRecentMessages, Parts.Count);
+
     public static ContextPlan? FromJson(string? json) => string.IsNullOrEmpty(json) ? null : JsonSerializer.Deserialize<ContextPlan>(json, Json);
 }
 

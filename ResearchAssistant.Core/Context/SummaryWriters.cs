@@ -25,7 +25,16 @@ public sealed partial class ExtractiveSummaryWriter(ITokenCounter counter) : ISu
         var sentences = new List<(string Text, int Order)>();
         if (!string.IsNullOrWhiteSpace(previousSummary))
         {
-            sentences.AddRange(previousSummary.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => (line.Trim(), sentences.Count)));
+            foreach (var line in previousSummary.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                foreach (var sentence in SentenceBoundary().Split(line))
+                {
+                    if (sentence.Trim().Length > 0)
+                    {
+                        sentences.Add((sentence.Trim(), sentences.Count));
+                    }
+                }
+            }
         }
         foreach (var message in messages)
         {
@@ -77,7 +86,7 @@ public sealed partial class ExtractiveSummaryWriter(ITokenCounter counter) : ISu
 }
 
 /// <summary>Asks the configured model for the summary; if it fails, the extractive summary stands in.</summary>
-public sealed class ModelSummaryWriter(IChatModel model, ExtractiveSummaryWriter fallback) : ISummaryWriter
+public sealed class ModelSummaryWriter(IChatModel model, ExtractiveSummaryWriter fallback, ITokenCounter counter) : ISummaryWriter
 {
     public string Name => model.Name;
 
@@ -106,9 +115,13 @@ public sealed class ModelSummaryWriter(IChatModel model, ExtractiveSummaryWriter
             {
                 text.Append(update.Delta);
             }
-            if (text.Length > 0)
+            var summary = text.ToString().Trim();
+            if (summary.Length > 0)
             {
-                return text.ToString().Trim();
+                // Models do not always keep to a length; the cap is what lets the summary fit the prompt budget.
+                return counter.Count(model.Name, summary) <= maxTokens
+                    ? summary
+                    : await fallback.SummarizeAsync(summary, [], maxTokens, ct);
             }
         }
         catch (ModelException)

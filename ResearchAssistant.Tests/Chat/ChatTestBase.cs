@@ -27,11 +27,14 @@ public abstract class ChatTestBase(TestDatabase database, ITestOutputHelper outp
     /// <summary>The clock Core runs on; null for the real one.</summary>
     protected virtual TimeProvider? Clock => null;
 
+    /// <summary>Configuration for this class's Core, over the harness defaults (e.g. a small context budget).</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
+
     public virtual async Task InitializeAsync()
     {
         Model = await FakeOpenAiServer.StartAsync();
         Model.Behavior = QuickAnswer;
-        Core = await CoreHarness.StartAsync(database, Model.Endpoint, output, Clock);
+        Core = await CoreHarness.StartAsync(database, Model.Endpoint, output, Clock, Settings);
     }
 
     public virtual async Task DisposeAsync()

@@ -37,6 +37,7 @@ public sealed class CoreHarness : IAsyncDisposable
     /// <summary>Errors Core logged so far (unexpected failures in background work).</summary>
     public IReadOnlyList<string> LoggedErrors => _errors.Errors;
 
+    public IServiceProvider Services => _services;
     public ChatService Chat => _services.GetRequiredService<ChatService>();
     public SessionOrganizer Organizer => _services.GetRequiredService<SessionOrganizer>();
     public BranchService Branches => _services.GetRequiredService<BranchService>();
