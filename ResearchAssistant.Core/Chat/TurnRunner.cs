@@ -205,6 +205,13 @@ public sealed class TurnRunner(
             await SealAsync(db, worker, answer.Id, cipher, live, new Outcome(EventStatus.Failed, ex.Message, null), plan: null);
             return;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The answer row exists already: it must not stay "streaming" because its prompt could not be built.
+            logger.LogError(ex, "Building the prompt for session {SessionId} failed", worker.SessionId);
+            await SealAsync(db, worker, answer.Id, cipher, live, new Outcome(EventStatus.Failed, "The conversation could not be prepared for the model. Retry it.", null), plan: null);
+            return;
+        }
         var prompt = assembled.Prompt;
         if (!string.IsNullOrEmpty(partial))
         {
