@@ -78,14 +78,23 @@ public static partial class Ui
     public static ILocator ShowArchivedButton(IPage page) => Button(page, "Show archived");
     public static ILocator ShowActiveButton(IPage page) => Button(page, "Show active conversations");
 
-    /// <summary>Opens the conversation's options and clicks one of them (Rename, Pin, Unpin, Archive, Unarchive, Delete).</summary>
+    /// <summary>
+    /// Opens the conversation's options (unless they are open: the button toggles them) and clicks one of them
+    /// (Rename, Pin, Unpin, Archive, Unarchive, Delete).
+    /// </summary>
     public static async Task ChooseConversationOptionAsync(this IPage page, string title, string option)
     {
-        await OptionsButton(page, title).ClickAsync();
+        var toggle = OptionsButton(page, title);
+        if (await toggle.GetAttributeAsync("aria-expanded") != "true")
+        {
+            await toggle.ClickAsync();
+        }
+        await Expect(toggle).ToHaveAttributeAsync("aria-expanded", "true");
         await Button(OptionsMenu(page, title), option).ClickAsync();
     }
 
-    public static ILocator Dialog(IPage page) => page.GetByRole(AriaRole.Dialog);
+    /// <summary>A confirmation (Radzen's confirm dialog is an alertdialog, named by its title).</summary>
+    public static ILocator ConfirmDialog(IPage page, string title) => page.GetByRole(AriaRole.Alertdialog, new() { Name = title, Exact = true });
 
     // ---- Composer ---------------------------------------------------------------------------------------------------
 
