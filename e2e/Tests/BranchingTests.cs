@@ -38,7 +38,8 @@ public sealed class BranchingTests(BrowserFixture browser, ITestOutputHelper out
         };
         var app = await StartAppAsync();
         var page = await NewPageAsync(app);
-        await page.RegisterAsync(Ui.NewEmail("branches"));
+        // Each test has its own app and database: a readable address is unique enough (it shows in the screenshot).
+        await page.RegisterAsync("ada@example.com");
         await page.StartNewChatAsync();
 
         await page.SendAsync(Q1);
@@ -73,6 +74,7 @@ public sealed class BranchingTests(BrowserFixture browser, ITestOutputHelper out
         await Expect(Ui.VersionCount(second)).ToHaveTextAsync("1 / 2");
         if (AppPaths.TakeDocsScreenshots)
         {
+            await page.Mouse.MoveAsync(0, Laptop.Height - 1); // no hover highlight on the button just clicked
             await page.ScreenshotAsync(new() { Path = Path.Combine(AppPaths.DocsScreenshotsDir, "branches.png") });
         }
         await Ui.PreviousVersionButton(secondAnswer).ClickAsync();
