@@ -103,6 +103,12 @@ public sealed class CrashSafetyTests(BrowserFixture browser, ITestOutputHelper o
         await Expect(Ui.VersionCount(continued)).ToHaveTextAsync("2 / 2");
         await Expect(Ui.AssistantMessages(first)).ToHaveCountAsync(1);
         await Expect(Ui.UserMessages(first)).ToHaveCountAsync(1);
+        await Ui.PreviousVersionButton(continued).ClickAsync();
+        await Expect(Ui.VersionCount(continued)).ToHaveTextAsync("1 / 2");
+        await Expect(Ui.InterruptedLabel(continued)).ToBeVisibleAsync();
+        await Expect(Ui.MessageText(continued)).ToHaveTextAsync(partial);
+        await Ui.NextVersionButton(continued).ClickAsync();
+        await Expect(Ui.MessageText(continued)).ToHaveTextAsync(FullAnswer.TrimEnd());
 
         var secondInterrupted = Ui.AssistantMessages(second).Last;
         await Ui.RetryButton(secondInterrupted).ClickAsync();
