@@ -80,7 +80,8 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
         }, ct);
         // The log records what kind of change it was; the new title itself lives (encrypted) on the session only.
         var cipher = await protector.ForUserAsync(userId, ct);
-        await SessionLog.AppendStateAsync(db, sessionId, EventKind.SessionUpdated, userId, null, cipher.Encrypt(what), now, ct);
+        // Not activity: renaming, pinning or archiving must not move the conversation to the top of the sidebar.
+        await SessionLog.AppendStateAsync(db, sessionId, EventKind.SessionUpdated, userId, null, cipher.Encrypt(what), now, ct, isActivity: false);
         await tx.CommitAsync(ct);
         bus.Publish(new SessionChange(userId, sessionId, SessionChangeKind.Changed));
     }
