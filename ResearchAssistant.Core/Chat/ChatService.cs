@@ -71,7 +71,7 @@ public sealed class ChatService(
                 .Where(e => e.SessionId == sessionId && e.ParentId == leaf && e.Status != EventStatus.Queued)
                 .OrderByDescending(e => e.Seq).Select(e => e.Id).Take(100).ToListAsync(ct)
             : [];
-        var latestLaterLeaf = later.Count > 0 ? await BranchReader.LatestLeafBelowAsync(db, later[0], ct) : (Guid?)null;
+        var latestLaterLeaf = later.Count > 0 ? await LaterLeafAsync(db, session, later[0], ct) : (Guid?)null;
 
         // Busy while a question waits (Queued) or an answer is written (Streaming), and also while the session's
         // worker holds a request not yet in the log (an edit's or a regenerate's answer about to start). The worker
@@ -79,6 +79,28 @@ public sealed class ChatService(
         var generating = workerBusy || messages.Any(m => m.Status is EventStatus.Streaming or EventStatus.Queued);
         return new ConversationView(session.Id, cipher.Decrypt(session.TitleCipher), messages, generating, slice.HasOlder, later.Count, latestLaterLeaf);
     }
+
+    /// <summary>
+    /// Where "Show later messages" leads after a rewind: back to the leaf the user left, when the last move of the
+    /// leaf came from below the current one; otherwise the newest branch below.
+    /// </summary>
+    private static async Task<Guid> LaterLeafAsync(AppDbContext db, ChatSession session, Guid newestChild, CancellationToken ct)
+    {
+        var lastMove = await db.SessionEvents.AsNoTracking()
+            .Where(e => e.SessionId == session.Id && (e.Kind == EventKind.Rewound || e.Kind == EventKind.ResumedFromCheckpoint || e.Kind == EventKind.VersionSwitched))
+            .OrderByDescending(e => e.Seq)
+            .Select(e => new { e.TargetId, e.PreviousLeafId })
+            .FirstOrDefaultAsync(ct);
+        if (lastMove is { PreviousLeafId: { } previous } && lastMove.TargetId == session.ActiveLeafId
+            && (await BranchAncestors.ReadAsync(db, previous, LaterLeafSearchDepth, ct)).Contains(session.ActiveLeafId!.Value))
+        {
+            return previous;
+        }
+        return await BranchReader.LatestLeafBelowAsync(db, newestChild, ct);
+    }
+
+    /// <summary>How far below the rewound-to message the previous leaf may lie for "Show later messages" to return to it.</summary>
+    private const int LaterLeafSearchDepth = 400;
 
     /// <summary>The page of the active branch just above <paramref name="beforeMessageId"/> (scrolling up).</summary>
     public async Task<(IReadOnlyList<MessageView> Messages, bool HasOlder)> GetOlderMessagesAsync(string userId, Guid sessionId, Guid beforeMessageId, CancellationToken ct = default)
