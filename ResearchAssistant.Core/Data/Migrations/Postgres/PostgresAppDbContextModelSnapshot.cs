@@ -425,6 +425,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.Property<Guid?>("ParentId")
                         .HasColumnType("uuid");
 
+                    b.Property<Guid?>("PreviousLeafId")
+                        .HasColumnType("uuid");
+
                     b.Property<long>("Seq")
                         .HasColumnType("bigint");
 
