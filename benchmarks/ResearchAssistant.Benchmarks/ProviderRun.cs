@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Sessions;
+
+namespace ResearchAssistant.Benchmarks;
+
+internal enum Operation
+{
+    /// <summary>ChatService.GetConversationAsync: the newest page of the active branch, decrypted, with version info.</summary>
+    Open,
+    /// <summary>ChatService.SendAsync: stores the message (Queued) in its transaction, publishes, kicks the runner.</summary>
+    Append,
+    /// <summary>The TurnRunner answering it (offline model, zero delay): admit, stream, flush, seal, hash chain.</summary>
+    Turn,
+}
+
+internal sealed record Sample(double Milliseconds, IReadOnlyList<SqlStatement> Statements);
+
+/// <summary>Everything measured on one provider.</summary>
+internal sealed class ProviderResult(string provider)
+{
+    public string Provider { get; } = provider;
+    public string Engine { get; set; } = "";
+    public string Setup { get; set; } = "";
+    public List<SeededSession> Seeded { get; } = [];
+    public Dictionary<(int Size, Operation Op), List<Sample>> Samples { get; } = [];
+    public Dictionary<int, int> FinalSizes { get; } = [];
+    public int StrayCommands { get; set; }
+    public int FailedCommands { get; set; }
+    public int LoggedErrors { get; set; }
+    public string LoadBefore { get; set; } = "";
+    public string LoadAfter { get; set; } = "";
+    public TimeSpan MeasureTime { get; set; }
+}
+
+internal static class ProviderRun
+{
+    public static async Task<ProviderResult> RunAsync(string provider, Options options, SqlRecorder sql, CancellationToken ct)
+    {
+        var result = new ProviderResult(provider);
+        var dataDirectory = Directory.CreateTempSubdirectory("ra-bench-").FullName;
+        PostgresServer? postgres = null;
+        try
+        {
+            string connectionString;
+            DatabaseProvider kind;
+            if (provider == "postgres")
+            {
+                Console.WriteLine("  starting PostgreSQL...");
+                postgres = await PostgresServer.StartAsync(options.Postgres, ct);
+                connectionString = postgres.ConnectionString;
+                kind = DatabaseProvider.Postgres;
+                result.Setup = postgres.Description + "; ANALYZE run once after seeding (autovacuum would do it in service)";
+            }
+            else
+            {
+                var file = Path.Combine(dataDirectory, DatabaseSettings.SqliteFileName);
+                connectionString = DatabaseSettings.SqliteConnectionStringFor(file);
+                kind = DatabaseProvider.Sqlite;
+                result.Setup = $"file in a temp directory, the app's connection string, WAL (set by DatabaseInitializer), no ANALYZE (the app never runs it)";
+            }
+
+            await using var host = await BenchHost.StartAsync(kind, connectionString, dataDirectory, ct);
+            await using (var db = await host.Contexts.CreateDbContextAsync(ct))
+            {
+                result.Engine = kind == DatabaseProvider.Sqlite
+                    ? "SQLite " + (await db.Database.SqlQueryRaw<string>("SELECT sqlite_version() AS \"Value\"").ToListAsync(ct))[0]
+                    : "PostgreSQL " + (await db.Database.SqlQueryRaw<string>("SHOW server_version").ToListAsync(ct))[0];
+            }
+            Console.WriteLine($"  {result.Engine}");
+
+            var owner = await Seeder.CreateOwnerAsync(host.Contexts, ct);
+            var cipher = await host.Protector.ForUserAsync(owner, ct);
+            foreach (var size in options.Sizes)
+            {
+                var seeded = await Seeder.SeedAsync(host.Contexts, cipher, owner, size, options.Verify, ct);
+                result.Seeded.Add(seeded);
+                Console.WriteLine($"  seeded {size,9:N0} messages in {seeded.SeedTime.TotalSeconds,6:F1} s" +
+                                  (options.Verify ? $" (hash chain verified in {seeded.VerifyTime.TotalSeconds:F1} s)" : ""));
+            }
+            if (kind == DatabaseProvider.Postgres)
+            {
+                await using var db = await host.Contexts.CreateDbContextAsync(ct);
+                await db.Database.ExecuteSqlRawAsync("ANALYZE", ct);
+            }
+
+            await MeasureAsync(host, owner, options, sql, result, ct);
+            result.LoggedErrors = host.Warnings.Errors;
+        }
+        finally
+        {
+            if (postgres is not null)
+            {
+                await postgres.DisposeAsync();
+            }
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+        return result;
+    }
+
+    private static async Task MeasureAsync(BenchHost host, string owner, Options options, SqlRecorder sql, ProviderResult result, CancellationToken ct)
+    {
+        var chat = host.Chat;
+        var sessions = result.Seeded.ToDictionary(s => s.Size);
+        var current = options.Sizes.ToDictionary(s => s, s => s);
+        var shuffle = new Random(42);
+        var failedBefore = sql.Failed;
+        result.LoadBefore = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        var clock = Stopwatch.StartNew();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        sql.TakeStatements();
+
+        for (var round = -options.Warmup; round < options.Rounds; round++)
+        {
+            // A new order each round, so whatever else the machine is doing hits every size alike.
+            var order = options.Sizes.OrderBy(_ => shuffle.Next()).ToArray();
+            foreach (var size in order)
+            {
+                var sessionId = sessions[size].Id;
+
+                var (open, view) = await PhaseAsync(sql, result, () => chat.GetConversationAsync(owner, sessionId, ct));
+                var expected = Math.Min(current[size], Core.Chat.ChatService.PageSize);
+                if (view is null || view.Messages.Count != expected || view.HasOlder != current[size] > expected || view.IsGenerating
+                    || view.Messages[^1].Role != MessageRole.Assistant || view.Messages[^1].Status != EventStatus.Complete)
+                {
+                    throw new InvalidOperationException(
+                        $"Opening the {size}-message session returned {view?.Messages.Count} messages (expected {expected}), " +
+                        $"HasOlder={view?.HasOlder}, generating={view?.IsGenerating}, last={view?.Messages.LastOrDefault()?.Status}");
+                }
+
+                host.Gate.Close();
+                var text = $"Follow-up question {round + options.Warmup + 1} about the regression baseline and the confidence interval of the cohort study?";
+                var (append, sent) = await PhaseAsync(sql, result, () => chat.SendAsync(owner, sessionId, text, Guid.NewGuid().ToString("N"), ct: ct));
+                if (sent.WasDuplicate)
+                {
+                    throw new InvalidOperationException("A fresh client id was reported as a duplicate.");
+                }
+
+                var (turn, _) = await PhaseAsync(sql, result, async () =>
+                {
+                    await host.Gate.OpenForOneTurn().WaitAsync(TimeSpan.FromSeconds(60), ct);
+                    return true;
+                });
+                current[size] += 2;
+
+                if (round >= 0)
+                {
+                    Add(result, size, Operation.Open, open);
+                    Add(result, size, Operation.Append, append);
+                    Add(result, size, Operation.Turn, turn);
+                }
+            }
+            if (round == -options.Warmup || (round + 1) % 10 == 0)
+            {
+                Console.WriteLine($"  round {round + 1,3}/{options.Rounds} done");
+            }
+        }
+        result.MeasureTime = clock.Elapsed;
+        result.LoadAfter = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        result.FailedCommands = sql.Failed - failedBefore;
+        foreach (var (size, n) in current)
+        {
+            result.FinalSizes[size] = n;
+        }
+    }
+
+    private static void Add(ProviderResult result, int size, Operation op, Sample sample)
+    {
+        if (!result.Samples.TryGetValue((size, op), out var list))
+        {
+            result.Samples[(size, op)] = list = [];
+        }
+        list.Add(sample);
+    }
+
+    private static async Task<(Sample Sample, T Value)> PhaseAsync<T>(SqlRecorder sql, ProviderResult result, Func<Task<T>> operation)
+    {
+        // Anything executed since the previous phase ended ran outside every measured operation: count it.
+        result.StrayCommands += sql.TakeStatements().Count;
+        var clock = Stopwatch.StartNew();
+        var value = await operation();
+        clock.Stop();
+        return (new Sample(clock.Elapsed.TotalMilliseconds, sql.TakeStatements()), value);
+    }
+}

@@ -1,0 +1,168 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ResearchAssistant.Benchmarks;
+
+internal static partial class Report
+{
+    public const double Target = 1.5;
+
+    public static string Machine()
+    {
+        static string Read(string path, Func<string, string?> pick)
+        {
+            try
+            {
+                return File.Exists(path) ? pick(File.ReadAllText(path)) ?? "n/a" : "n/a";
+            }
+            catch (IOException)
+            {
+                return "n/a";
+            }
+        }
+        var cpu = Read("/proc/cpuinfo", t => t.Split('\n').FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim());
+        var memory = Read("/proc/meminfo", t =>
+        {
+            var line = t.Split('\n').FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+            return line is null ? null : $"{long.Parse(Regex.Match(line, @"\d+").Value, CultureInfo.InvariantCulture) / 1024.0 / 1024.0:F1} GiB";
+        });
+        var os = Read("/etc/os-release", t => t.Split('\n').FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"'));
+        return $"""
+            - CPU: {cpu}, {Environment.ProcessorCount} logical cores (nproc), shared with other work on the machine
+            - Memory: {memory}
+            - OS: {os} ({RuntimeInformation.OSDescription.Trim()})
+            - .NET: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}, server GC {System.Runtime.GCSettings.IsServerGC}, Release build: {!IsDebug()}
+            """;
+    }
+
+    private static bool IsDebug()
+    {
+#if DEBUG
+        return true;
+#else
+        return false;
+#endif
+    }
+
+    public static string Render(Options options, string machine, DateTimeOffset started, TimeSpan total, IReadOnlyList<ProviderResult> results)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# Open and append cost against session length (driver output)").AppendLine();
+        md.AppendLine($"Run {started:yyyy-MM-dd HH:mm} UTC, {total.TotalSeconds:F0} s in all. " +
+                      $"Sizes {string.Join(", ", options.Sizes.Select(s => s.ToString("N0", CultureInfo.InvariantCulture)))}; " +
+                      $"{options.Warmup} warm-up + {options.Rounds} measured rounds; each round visits every size in a fresh random order " +
+                      "and does open, append, then lets the answer turn run. Times are wall-clock per call (Stopwatch); " +
+                      $"ratio = median at N / median at N = {options.Sizes[0]:N0} from the same run.").AppendLine();
+        md.AppendLine(machine).AppendLine();
+
+        foreach (var r in results)
+        {
+            md.AppendLine($"## {r.Engine}").AppendLine();
+            md.AppendLine($"Setup: {r.Setup}.").AppendLine();
+            md.AppendLine("Seeding: " + string.Join("; ", r.Seeded.Select(s =>
+                $"{s.Size:N0} messages in {s.SeedTime.TotalSeconds:F1} s" + (s.VerifyTime > TimeSpan.Zero ? $" (chain verified in {s.VerifyTime.TotalSeconds:F1} s)" : ""))) + ".");
+            md.AppendLine();
+            md.AppendLine($"Measured in {r.MeasureTime.TotalSeconds:F0} s; load average before `{r.LoadBefore}`, after `{r.LoadAfter}`. " +
+                          $"SQL outside any measured operation: {r.StrayCommands}; failed SQL commands: {r.FailedCommands}; errors logged by the app: {r.LoggedErrors}.").AppendLine();
+
+            var baseSize = options.Sizes[0];
+            md.AppendLine("| N (start → end) | open median | open p95 | open ratio | SQL / open | append median | append p95 | append ratio | SQL / append | answer turn median | SQL / turn |");
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var size in options.Sizes)
+            {
+                md.Append($"| {size:N0} → {r.FinalSizes[size]:N0} ");
+                foreach (var op in new[] { Operation.Open, Operation.Append })
+                {
+                    var samples = r.Samples[(size, op)];
+                    var ratio = Median(samples) / Median(r.Samples[(baseSize, op)]);
+                    md.Append($"| {Ms(Median(samples))} | {Ms(P95(samples))} | {ratio:F2}x | {Commands(samples)} ");
+                }
+                var turns = r.Samples[(size, Operation.Turn)];
+                md.AppendLine($"| {Ms(Median(turns))} | {Commands(turns)} |");
+            }
+            md.AppendLine();
+            var largest = options.Sizes[^1];
+            foreach (var op in new[] { Operation.Open, Operation.Append, Operation.Turn })
+            {
+                var ratio = Median(r.Samples[(largest, op)]) / Median(r.Samples[(baseSize, op)]);
+                var verdict = op == Operation.Turn ? "(not part of the target)" : ratio <= Target ? "target met" : "TARGET MISSED";
+                md.AppendLine($"- {op}: N = {largest:N0} median is {ratio:F2}x the N = {baseSize:N0} median, {verdict}.");
+            }
+            md.AppendLine();
+
+            md.AppendLine($"### {r.Engine}: each statement, median duration (ms, including reading its rows) and rows read, N = {baseSize:N0} vs N = {largest:N0}").AppendLine();
+            foreach (var op in new[] { Operation.Open, Operation.Append, Operation.Turn })
+            {
+                var small = PerStatement(r.Samples[(baseSize, op)]);
+                var big = PerStatement(r.Samples[(largest, op)]);
+                md.AppendLine($"{op}:").AppendLine();
+                md.AppendLine($"| # | statement | ms @ {baseSize:N0} | ms @ {largest:N0} | rows @ {baseSize:N0} | rows @ {largest:N0} |");
+                md.AppendLine("|---:|---|---:|---:|---:|---:|");
+                for (var i = 0; i < Math.Max(small.Count, big.Count); i++)
+                {
+                    var s = i < small.Count ? small[i] : null;
+                    var b = i < big.Count ? big[i] : null;
+                    md.AppendLine($"| {i + 1} | `{Shorten((b ?? s)!.Text)}` | {(s is null ? "" : Ms(s.Ms))} | {(b is null ? "" : Ms(b.Ms))} | {s?.Rows} | {b?.Rows} |");
+                }
+                md.AppendLine();
+            }
+        }
+        return md.ToString();
+    }
+
+    private sealed record StatementSummary(string Text, double Ms, string Rows);
+
+    /// <summary>Per position in the operation's statement sequence, over the samples that ran the usual sequence.</summary>
+    private static List<StatementSummary> PerStatement(List<Sample> samples)
+    {
+        var usual = samples.GroupBy(s => s.Statements.Count).MaxBy(g => g.Count())!.ToList();
+        var count = usual[0].Statements.Count;
+        var summaries = new List<StatementSummary>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var ms = usual.Select(s => s.Statements[i].Duration.TotalMilliseconds).Order().ToList();
+            var rows = usual.Select(s => s.Statements[i].RowsRead).Where(n => n >= 0).Order().ToList();
+            summaries.Add(new StatementSummary(usual[0].Statements[i].Text, ms[ms.Count / 2], rows.Count == 0 ? "" : rows[rows.Count / 2].ToString(CultureInfo.InvariantCulture)));
+        }
+        return summaries;
+    }
+
+    public static double Median(List<Sample> samples) => Percentile(samples, 0.5);
+
+    public static double P95(List<Sample> samples) => Percentile(samples, 0.95);
+
+    private static double Percentile(List<Sample> samples, double p)
+    {
+        var sorted = samples.Select(s => s.Milliseconds).Order().ToList();
+        if (p == 0.5)
+        {
+            var mid = sorted.Count / 2;
+            return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+        }
+        // Nearest rank.
+        return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    private static string Commands(List<Sample> samples)
+    {
+        var counts = samples.Select(s => s.Statements.Count).ToList();
+        return counts.Min() == counts.Max() ? $"{counts.Min()}" : $"{counts.Min()}–{counts.Max()}";
+    }
+
+    private static string Ms(double ms) => ms.ToString(ms < 10 ? "F2" : "F1", CultureInfo.InvariantCulture) + " ms";
+
+    private static string Shorten(string sql)
+    {
+        var oneLine = Whitespace().Replace(sql, " ").Trim();
+        if (oneLine.Length > 150)
+        {
+            oneLine = oneLine[..147] + "...";
+        }
+        return oneLine.Replace("|", "\\|", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal);
+    }
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+}
