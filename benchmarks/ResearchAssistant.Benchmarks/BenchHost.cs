@@ -26,6 +26,7 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public WarningLog Warnings { get; }
     public ChatService Chat => _services.GetRequiredService<ChatService>();
+    public ResearchAssistant.Core.Sessions.BranchService Branches => _services.GetRequiredService<ResearchAssistant.Core.Sessions.BranchService>();
     public GatedTurnLock Gate => _services.GetRequiredService<GatedTurnLock>();
     public ContentProtector Protector => _services.GetRequiredService<ContentProtector>();
     public IDbContextFactory<AppDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<AppDbContext>>();

@@ -9,7 +9,8 @@ internal sealed record Options(
     int Warmup,
     string? Output,
     string? Postgres,
-    bool Verify)
+    bool Verify,
+    int Rewind)
 {
     public const string Usage = """
         Seeds sessions of the given sizes and measures opening (first page) and appending one message through the real
@@ -22,6 +23,7 @@ internal sealed record Options(
           --postgres "<conn>"        admin connection string of a PostgreSQL server to use (default: RA_TEST_POSTGRES,
                                      else a throwaway local cluster started from /usr/lib/postgresql/*/bin)
           --out <file>               Markdown report (default: benchmarks/last-run.md in the repository)
+          --rewind 10                then rewind each session by this many messages and measure opening it (0: skip)
           --no-verify                skip checking each seeded session's hash chain
         """;
 
@@ -33,6 +35,7 @@ internal sealed record Options(
         string? output = null;
         var postgres = Environment.GetEnvironmentVariable("RA_TEST_POSTGRES");
         var verify = true;
+        var rewind = 10;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -57,6 +60,9 @@ internal sealed record Options(
                 case "--postgres":
                     postgres = Next();
                     break;
+                case "--rewind":
+                    rewind = int.Parse(Next(), CultureInfo.InvariantCulture);
+                    break;
                 case "--no-verify":
                     verify = false;
                     break;
@@ -66,14 +72,18 @@ internal sealed record Options(
                     throw new ArgumentException($"Unknown option {args[i]}");
             }
         }
-        if (sizes.Length == 0 || sizes.Any(s => s < 2) || rounds < 1 || warmup < 0)
+        if (sizes.Length == 0 || sizes.Any(s => s < 2) || rounds < 1 || warmup < 0 || rewind < 0)
         {
             throw new ArgumentException("Sizes must be at least 2 messages, rounds at least 1.");
+        }
+        if (rewind > 0 && sizes.Min() <= rewind + 1)
+        {
+            throw new ArgumentException($"--rewind {rewind} needs every size above {rewind + 1} messages.");
         }
         if (providers.Except(["sqlite", "postgres"]).FirstOrDefault() is { } unknown)
         {
             throw new ArgumentException($"Unknown provider {unknown}: use sqlite and/or postgres.");
         }
-        return new Options(sizes, providers, rounds, warmup, output, postgres, verify);
+        return new Options(sizes, providers, rounds, warmup, output, postgres, verify, rewind);
     }
 }

@@ -13,6 +13,8 @@ internal enum Operation
     Append,
     /// <summary>The TurnRunner answering it (offline model, zero delay): admit, stream, flush, seal, hash chain.</summary>
     Turn,
+    /// <summary>GetConversationAsync after a rewind: also finds the answers kept below the leaf and the newest branch's leaf.</summary>
+    OpenRewound,
 }
 
 internal sealed record Sample(double Milliseconds, IReadOnlyList<SqlStatement> Statements);
@@ -32,6 +34,8 @@ internal sealed class ProviderResult(string provider)
     public string LoadBefore { get; set; } = "";
     public string LoadAfter { get; set; } = "";
     public TimeSpan MeasureTime { get; set; }
+    /// <summary>Per size and operation, the plan of each statement of its last run.</summary>
+    public Dictionary<(int Size, Operation Op), List<string>> Plans { get; } = [];
 }
 
 internal static class ProviderRun
@@ -85,8 +89,11 @@ internal static class ProviderRun
                 await db.Database.ExecuteSqlRawAsync("ANALYZE", ct);
             }
 
+            // EF logs one failed command while migrating a fresh PostgreSQL database (it probes __EFMigrationsHistory):
+            // only what the app logs from here on counts.
+            var errorsBefore = host.Warnings.Errors;
             await MeasureAsync(host, owner, options, sql, result, ct);
-            result.LoggedErrors = host.Warnings.Errors;
+            result.LoggedErrors = host.Warnings.Errors - errorsBefore;
         }
         finally
         {
@@ -120,6 +127,8 @@ internal static class ProviderRun
             foreach (var size in order)
             {
                 var sessionId = sessions[size].Id;
+                // The last round keeps the parameters, to EXPLAIN exactly what ran.
+                sql.CaptureParameters = round == options.Rounds - 1;
 
                 var (open, view) = await PhaseAsync(sql, result, () => chat.GetConversationAsync(owner, sessionId, ct));
                 var expected = Math.Min(current[size], Core.Chat.ChatService.PageSize);
@@ -145,6 +154,7 @@ internal static class ProviderRun
                     return true;
                 });
                 current[size] += 2;
+                sql.CaptureParameters = false;
 
                 if (round >= 0)
                 {
@@ -158,12 +168,64 @@ internal static class ProviderRun
                 Console.WriteLine($"  round {round + 1,3}/{options.Rounds} done");
             }
         }
+        if (options.Rewind > 0)
+        {
+            await MeasureRewoundAsync(host, owner, options, sql, result, sessions, current, ct);
+        }
         result.MeasureTime = clock.Elapsed;
         result.LoadAfter = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
         result.FailedCommands = sql.Failed - failedBefore;
         foreach (var (size, n) in current)
         {
             result.FinalSizes[size] = n;
+        }
+        foreach (var size in options.Sizes)
+        {
+            foreach (var op in Enum.GetValues<Operation>().Where(o => result.Samples.ContainsKey((size, o))))
+            {
+                var plans = new List<string>();
+                foreach (var statement in result.Samples[(size, op)][^1].Statements)
+                {
+                    plans.Add(await QueryPlans.ExplainAsync(host.Contexts, statement, ct));
+                }
+                result.Plans[(size, op)] = plans;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rewinds every session by <see cref="Options.Rewind"/> messages (BranchService.RewindAsync, as the UI does), then
+    /// measures opening it: the page above the new leaf, plus the answers kept below it and the leaf of the newest
+    /// branch there (BranchReader.LatestLeafBelowAsync, which walks down those messages).
+    /// </summary>
+    private static async Task MeasureRewoundAsync(BenchHost host, string owner, Options options, SqlRecorder sql, ProviderResult result,
+        Dictionary<int, SeededSession> sessions, Dictionary<int, int> current, CancellationToken ct)
+    {
+        foreach (var size in options.Sizes)
+        {
+            var view = await host.Chat.GetConversationAsync(owner, sessions[size].Id, ct)
+                ?? throw new InvalidOperationException("Session vanished.");
+            var target = view.Messages[^(options.Rewind + 1)];
+            await host.Branches.RewindAsync(owner, sessions[size].Id, target.Id, ct);
+            current[size]++; // the Rewound event
+        }
+        var shuffle = new Random(7);
+        for (var round = -options.Warmup; round < options.Rounds; round++)
+        {
+            foreach (var size in options.Sizes.OrderBy(_ => shuffle.Next()).ToArray())
+            {
+                sql.CaptureParameters = round == options.Rounds - 1;
+                var (open, view) = await PhaseAsync(sql, result, () => host.Chat.GetConversationAsync(owner, sessions[size].Id, ct));
+                sql.CaptureParameters = false;
+                if (view is null || view.LaterMessages != 1 || view.LatestLaterLeafId is null)
+                {
+                    throw new InvalidOperationException($"After the rewind, opening the {size}-message session showed {view?.LaterMessages} later messages.");
+                }
+                if (round >= 0)
+                {
+                    Add(result, size, Operation.OpenRewound, open);
+                }
+            }
         }
     }
 

@@ -68,8 +68,10 @@ internal static partial class Report
                           $"SQL outside any measured operation: {r.StrayCommands}; failed SQL commands: {r.FailedCommands}; errors logged by the app: {r.LoggedErrors}.").AppendLine();
 
             var baseSize = options.Sizes[0];
-            md.AppendLine("| N (start → end) | open median | open p95 | open ratio | SQL / open | append median | append p95 | append ratio | SQL / append | answer turn median | SQL / turn |");
-            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            var rewound = r.Samples.ContainsKey((baseSize, Operation.OpenRewound));
+            var ops = rewound ? new[] { Operation.Open, Operation.Append, Operation.Turn, Operation.OpenRewound } : new[] { Operation.Open, Operation.Append, Operation.Turn };
+            md.AppendLine("| N (start → end) | open median | open p95 | open ratio | SQL / open | append median | append p95 | append ratio | SQL / append | answer turn median | SQL / turn |" + (rewound ? " open after rewind median | ratio | SQL |" : ""));
+            md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (rewound ? "---:|---:|---:|" : ""));
             foreach (var size in options.Sizes)
             {
                 md.Append($"| {size:N0} → {r.FinalSizes[size]:N0} ");
@@ -80,34 +82,66 @@ internal static partial class Report
                     md.Append($"| {Ms(Median(samples))} | {Ms(P95(samples))} | {ratio:F2}x | {Commands(samples)} ");
                 }
                 var turns = r.Samples[(size, Operation.Turn)];
-                md.AppendLine($"| {Ms(Median(turns))} | {Commands(turns)} |");
+                md.Append($"| {Ms(Median(turns))} | {Commands(turns)} ");
+                if (rewound)
+                {
+                    var samples = r.Samples[(size, Operation.OpenRewound)];
+                    md.Append($"| {Ms(Median(samples))} | {Median(samples) / Median(r.Samples[(baseSize, Operation.OpenRewound)]):F2}x | {Commands(samples)} ");
+                }
+                md.AppendLine("|");
             }
             md.AppendLine();
             var largest = options.Sizes[^1];
-            foreach (var op in new[] { Operation.Open, Operation.Append, Operation.Turn })
+            foreach (var op in ops)
             {
                 var ratio = Median(r.Samples[(largest, op)]) / Median(r.Samples[(baseSize, op)]);
-                var verdict = op == Operation.Turn ? "(not part of the target)" : ratio <= Target ? "target met" : "TARGET MISSED";
+                var verdict = op is Operation.Turn or Operation.OpenRewound ? "(not part of the target)" : ratio <= Target ? "target met" : "TARGET MISSED";
                 md.AppendLine($"- {op}: N = {largest:N0} median is {ratio:F2}x the N = {baseSize:N0} median, {verdict}.");
             }
             md.AppendLine();
 
-            md.AppendLine($"### {r.Engine}: each statement, median duration (ms, including reading its rows) and rows read, N = {baseSize:N0} vs N = {largest:N0}").AppendLine();
-            foreach (var op in new[] { Operation.Open, Operation.Append, Operation.Turn })
+            md.AppendLine($"### {r.Engine}: each statement's median duration (ms, execution plus reading its rows) and rows returned, by N").AppendLine();
+            foreach (var op in ops)
             {
-                var small = PerStatement(r.Samples[(baseSize, op)]);
-                var big = PerStatement(r.Samples[(largest, op)]);
+                var bySize = options.Sizes.Select(size => PerStatement(r.Samples[(size, op)])).ToList();
                 md.AppendLine($"{op}:").AppendLine();
-                md.AppendLine($"| # | statement | ms @ {baseSize:N0} | ms @ {largest:N0} | rows @ {baseSize:N0} | rows @ {largest:N0} |");
-                md.AppendLine("|---:|---|---:|---:|---:|---:|");
-                for (var i = 0; i < Math.Max(small.Count, big.Count); i++)
+                md.AppendLine($"| # | statement | {string.Join(" | ", options.Sizes.Select(n => $"ms @ {n:N0}"))} | rows ({string.Join(" / ", options.Sizes.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))}) |");
+                md.AppendLine($"|---:|---|{string.Concat(options.Sizes.Select(_ => "---:|"))}---:|");
+                for (var i = 0; i < bySize.Max(l => l.Count); i++)
                 {
-                    var s = i < small.Count ? small[i] : null;
-                    var b = i < big.Count ? big[i] : null;
-                    md.AppendLine($"| {i + 1} | `{Shorten((b ?? s)!.Text)}` | {(s is null ? "" : Ms(s.Ms))} | {(b is null ? "" : Ms(b.Ms))} | {s?.Rows} | {b?.Rows} |");
+                    var cells = bySize.Select(l => i < l.Count ? l[i] : null).ToList();
+                    var text = cells.Last(c => c is not null)!.Text;
+                    md.AppendLine($"| {i + 1} | `{Shorten(text)}` | {string.Join(" | ", cells.Select(c => c is null ? "" : Ms(c.Ms)))} | {string.Join(" / ", cells.Select(c => c?.Rows ?? ""))} |");
                 }
                 md.AppendLine();
             }
+
+            md.AppendLine($"<details><summary>{r.Engine}: query plans of each statement's last run (EXPLAIN with the parameters it ran with)</summary>").AppendLine();
+            foreach (var op in ops)
+            {
+                var statements = r.Samples[(largest, op)][^1].Statements;
+                for (var i = 0; i < statements.Count; i++)
+                {
+                    var plans = options.Sizes
+                        .Where(n => r.Plans[(n, op)].Count > i && !string.IsNullOrWhiteSpace(r.Plans[(n, op)][i]))
+                        .Select(n => (Size: n, Plan: r.Plans[(n, op)][i]))
+                        .ToList();
+                    if (plans.Count == 0)
+                    {
+                        continue;
+                    }
+                    md.AppendLine($"{op} #{i + 1}: `{Shorten(statements[i].Text)}`").AppendLine();
+                    var shapes = plans.GroupBy(p => PlanShape(p.Plan)).ToList();
+                    foreach (var shape in shapes)
+                    {
+                        var first = shape.First();
+                        var label = shapes.Count == 1 ? "every N" : "N = " + string.Join(", ", shape.Select(p => p.Size.ToString("N0", CultureInfo.InvariantCulture)));
+                        md.AppendLine($"{label}:").AppendLine();
+                        md.AppendLine("```").AppendLine(first.Plan).AppendLine("```").AppendLine();
+                    }
+                }
+            }
+            md.AppendLine("</details>").AppendLine();
         }
         return md.ToString();
     }
@@ -162,6 +196,12 @@ internal static partial class Report
         }
         return oneLine.Replace("|", "\\|", StringComparison.Ordinal).Replace("`", "'", StringComparison.Ordinal);
     }
+
+    /// <summary>A plan without its estimates and literal values, to tell whether two sizes got the same plan.</summary>
+    private static string PlanShape(string plan) => Literals().Replace(plan, "?");
+
+    [GeneratedRegex(@"\(cost=[^)]*\)|'[^']*'|\b\d+\b")]
+    private static partial Regex Literals();
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Whitespace();

@@ -8,7 +8,11 @@ namespace ResearchAssistant.Benchmarks;
 /// One SQL command EF Core ran: its text, how it was executed, how long it took including reading its rows, and the
 /// rows it returned (-1 when unknown; 0 for commands that return none).
 /// </summary>
-internal sealed record SqlStatement(string Text, DbCommandMethod Method, TimeSpan Duration, int RowsRead);
+internal sealed record SqlStatement(string Text, DbCommandMethod Method, TimeSpan Duration, int RowsRead)
+{
+    /// <summary>Copies of the command's parameters, kept only while <see cref="SqlRecorder.CaptureParameters"/> is on.</summary>
+    public IReadOnlyList<System.Data.Common.DbParameter>? Parameters { get; init; }
+}
 
 /// <summary>
 /// Counts and times every SQL command EF Core executes in this process, by listening to EF's DiagnosticSource events
@@ -28,9 +32,12 @@ internal sealed class SqlRecorder : IObserver<DiagnosticListener>, IObserver<Key
     private int _executed;
     private int _failed;
     private List<SqlStatement> _statements = [];
-    private (string Text, DbCommandMethod Method, TimeSpan Duration)? _openReader;
+    private (string Text, DbCommandMethod Method, TimeSpan Duration, IReadOnlyList<System.Data.Common.DbParameter>? Parameters)? _openReader;
 
     public SqlRecorder() => _allListeners = DiagnosticListener.AllListeners.Subscribe(this);
+
+    /// <summary>Keep copies of each command's parameters (to EXPLAIN it afterwards with the same values).</summary>
+    public bool CaptureParameters { get; set; }
 
     /// <summary>Commands executed so far (successful ones).</summary>
     public int Executed => Volatile.Read(ref _executed);
@@ -70,21 +77,22 @@ internal sealed class SqlRecorder : IObserver<DiagnosticListener>, IObserver<Key
                 _executed++;
                 FlushOpenReader();
                 var text = executed.Command.CommandText;
+                var parameters = CaptureParameters ? ParameterCopies.Of(executed.Command) : null;
                 if (executed.ExecuteMethod == DbCommandMethod.ExecuteReader)
                 {
                     // Rows are read after this event; the statement's full cost is known when the reader is disposed.
-                    _openReader = (text, executed.ExecuteMethod, executed.Duration);
+                    _openReader = (text, executed.ExecuteMethod, executed.Duration, parameters);
                 }
                 else
                 {
-                    _statements.Add(new SqlStatement(text, executed.ExecuteMethod, executed.Duration, 0));
+                    _statements.Add(new SqlStatement(text, executed.ExecuteMethod, executed.Duration, 0) { Parameters = parameters });
                 }
             }
             else if (e.Key == ReaderDisposing && e.Value is DataReaderDisposingEventData disposing && _openReader is { } open)
             {
                 // EF times the execution (CommandExecuted) and the reading (from the reader's creation to its disposal)
                 // separately. ReadCount counts Read() calls, including the last one that found no row.
-                _statements.Add(new SqlStatement(open.Text, open.Method, open.Duration + disposing.Duration, Math.Max(0, disposing.ReadCount - 1)));
+                _statements.Add(new SqlStatement(open.Text, open.Method, open.Duration + disposing.Duration, Math.Max(0, disposing.ReadCount - 1)) { Parameters = open.Parameters });
                 _openReader = null;
             }
             else if (e.Key == Error)
@@ -98,7 +106,7 @@ internal sealed class SqlRecorder : IObserver<DiagnosticListener>, IObserver<Key
     {
         if (_openReader is { } open)
         {
-            _statements.Add(new SqlStatement(open.Text, open.Method, open.Duration, -1));
+            _statements.Add(new SqlStatement(open.Text, open.Method, open.Duration, -1) { Parameters = open.Parameters });
             _openReader = null;
         }
     }
