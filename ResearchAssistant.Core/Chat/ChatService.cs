@@ -46,7 +46,7 @@ public sealed class ChatService(
                 .Where(e => e.SessionId == sessionId && e.ParentId == leaf && e.Status != EventStatus.Queued)
                 .OrderByDescending(e => e.Seq).Select(e => e.Id).Take(100).ToListAsync(ct)
             : [];
-        var latestLaterLeaf = later.Count > 0 ? await BranchReader.LatestLeafBelowAsync(db, later[0], ct) : (Guid?)null;
+        var latestLaterLeaf = later.Count > 0 ? await BranchReader.LatestLeafBelowAsync(db, sessionId, later[0], ct) : (Guid?)null;
 
         // The statuses are the truth: a question is Queued until its answer row exists, and that row is Streaming
         // until sealed (both in one transaction), so there is no moment in between where nothing looks busy.
