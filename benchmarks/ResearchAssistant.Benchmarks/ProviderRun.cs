@@ -34,6 +34,7 @@ internal sealed class ProviderResult(string provider)
     public string LoadBefore { get; set; } = "";
     public string LoadAfter { get; set; } = "";
     public TimeSpan MeasureTime { get; set; }
+    public string VersionCheck { get; set; } = "";
     /// <summary>Per size and operation, the plan of each statement of its last run.</summary>
     public Dictionary<(int Size, Operation Op), List<string>> Plans { get; } = [];
 }
@@ -94,6 +95,8 @@ internal static class ProviderRun
             var errorsBefore = host.Warnings.Errors;
             await MeasureAsync(host, owner, options, sql, result, ct);
             result.LoggedErrors = host.Warnings.Errors - errorsBefore;
+            result.VersionCheck = await VersionCheck.RunAsync(host, owner, result.Seeded, ct);
+            Console.WriteLine($"  check: {result.VersionCheck}");
         }
         finally
         {
@@ -186,7 +189,7 @@ internal static class ProviderRun
                 var plans = new List<string>();
                 foreach (var statement in result.Samples[(size, op)][^1].Statements)
                 {
-                    plans.Add(await QueryPlans.ExplainAsync(host.Contexts, statement, ct));
+                    plans.Add(statement.IsCommand ? await QueryPlans.ExplainAsync(host.Contexts, statement, ct) : "");
                 }
                 result.Plans[(size, op)] = plans;
             }
@@ -217,7 +220,7 @@ internal static class ProviderRun
                 sql.CaptureParameters = round == options.Rounds - 1;
                 var (open, view) = await PhaseAsync(sql, result, () => host.Chat.GetConversationAsync(owner, sessions[size].Id, ct));
                 sql.CaptureParameters = false;
-                if (view is null || view.LaterMessages != 1 || view.LatestLaterLeafId is null)
+                if (view is null || view.LaterMessages < 1 || view.LatestLaterLeafId is null)
                 {
                     throw new InvalidOperationException($"After the rewind, opening the {size}-message session showed {view?.LaterMessages} later messages.");
                 }
@@ -241,7 +244,7 @@ internal static class ProviderRun
     private static async Task<(Sample Sample, T Value)> PhaseAsync<T>(SqlRecorder sql, ProviderResult result, Func<Task<T>> operation)
     {
         // Anything executed since the previous phase ended ran outside every measured operation: count it.
-        result.StrayCommands += sql.TakeStatements().Count;
+        result.StrayCommands += sql.TakeStatements().Count(s => s.IsCommand);
         var clock = Stopwatch.StartNew();
         var value = await operation();
         clock.Stop();

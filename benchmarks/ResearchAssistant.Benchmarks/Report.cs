@@ -51,10 +51,18 @@ internal static partial class Report
         var md = new StringBuilder();
         md.AppendLine("# Open and append cost against session length (driver output)").AppendLine();
         md.AppendLine($"Run {started:yyyy-MM-dd HH:mm} UTC, {total.TotalSeconds:F0} s in all. " +
-                      $"Sizes {string.Join(", ", options.Sizes.Select(s => s.ToString("N0", CultureInfo.InvariantCulture)))}; " +
+                      $"Sizes {string.Join(", ", options.Sizes.Select(s => s.ToString("N0", CultureInfo.InvariantCulture)))} messages, " +
+                      "all in the same database. " +
                       $"{options.Warmup} warm-up + {options.Rounds} measured rounds; each round visits every size in a fresh random order " +
-                      "and does open, append, then lets the answer turn run. Times are wall-clock per call (Stopwatch); " +
-                      $"ratio = median at N / median at N = {options.Sizes[0]:N0} from the same run.").AppendLine();
+                      "and, per size: open (ChatService.GetConversationAsync), append (ChatService.SendAsync; the TurnRunner is held " +
+                      "at the turn lock meanwhile), then the answer turn (TurnRunner, offline model, zero delay), timed from releasing " +
+                      "the turn lock until the turn ends. " +
+                      (options.Rewind > 0 ? $"Then each session is rewound by {options.Rewind} messages (BranchService.RewindAsync) and opened " +
+                                            $"{options.Warmup} + {options.Rounds} times the same way (open after rewind). " : "") +
+                      "Times are wall-clock per call (Stopwatch); " +
+                      $"ratio = median at N / median at N = {options.Sizes[0]:N0} from the same run. " +
+                      "SQL / op counts the commands EF Core executed for one call (its DiagnosticSource events), " +
+                      "not counting connection opens and transaction begin/commit, which the per-statement tables list.").AppendLine();
         md.AppendLine(machine).AppendLine();
 
         foreach (var r in results)
@@ -65,7 +73,8 @@ internal static partial class Report
                 $"{s.Size:N0} messages in {s.SeedTime.TotalSeconds:F1} s" + (s.VerifyTime > TimeSpan.Zero ? $" (chain verified in {s.VerifyTime.TotalSeconds:F1} s)" : ""))) + ".");
             md.AppendLine();
             md.AppendLine($"Measured in {r.MeasureTime.TotalSeconds:F0} s; load average before `{r.LoadBefore}`, after `{r.LoadAfter}`. " +
-                          $"SQL outside any measured operation: {r.StrayCommands}; failed SQL commands: {r.FailedCommands}; errors logged by the app: {r.LoggedErrors}.").AppendLine();
+                          $"SQL outside any measured operation: {r.StrayCommands}; failed SQL commands: {r.FailedCommands}; errors logged by the app: {r.LoggedErrors}. " +
+                          $"Correctness, after measuring: {r.VersionCheck}.").AppendLine();
 
             var baseSize = options.Sizes[0];
             var rewound = r.Samples.ContainsKey((baseSize, Operation.OpenRewound));
@@ -111,8 +120,12 @@ internal static partial class Report
                 {
                     var cells = bySize.Select(l => i < l.Count ? l[i] : null).ToList();
                     var text = cells.Last(c => c is not null)!.Text;
-                    md.AppendLine($"| {i + 1} | `{Shorten(text)}` | {string.Join(" | ", cells.Select(c => c is null ? "" : Ms(c.Ms)))} | {string.Join(" / ", cells.Select(c => c?.Rows ?? ""))} |");
+                    var name = text.StartsWith('(') ? $"*{text}*" : $"`{Shorten(text)}`";
+                    md.AppendLine($"| {i + 1} | {name} | {string.Join(" | ", cells.Select(c => c is null ? "" : Ms(c.Ms)))} | {string.Join(" / ", cells.Select(c => c?.Rows ?? ""))} |");
                 }
+                var outside = options.Sizes.Select(n => Percentile(r.Samples[(n, op)]
+                    .Select(x => new Sample(x.Milliseconds - x.Statements.Sum(st => st.Duration.TotalMilliseconds), x.Statements)).ToList(), 0.5));
+                md.AppendLine($"| | *the rest of the call: EF Core, decryption, hashing, waiting for a CPU* | {string.Join(" | ", outside.Select(Ms))} | |");
                 md.AppendLine();
             }
 
@@ -122,6 +135,10 @@ internal static partial class Report
                 var statements = r.Samples[(largest, op)][^1].Statements;
                 for (var i = 0; i < statements.Count; i++)
                 {
+                    if (!statements[i].IsCommand)
+                    {
+                        continue;
+                    }
                     var plans = options.Sizes
                         .Where(n => r.Plans[(n, op)].Count > i && !string.IsNullOrWhiteSpace(r.Plans[(n, op)][i]))
                         .Select(n => (Size: n, Plan: r.Plans[(n, op)][i]))
@@ -181,7 +198,7 @@ internal static partial class Report
 
     private static string Commands(List<Sample> samples)
     {
-        var counts = samples.Select(s => s.Statements.Count).ToList();
+        var counts = samples.Select(s => s.Statements.Count(x => x.IsCommand)).ToList();
         return counts.Min() == counts.Max() ? $"{counts.Min()}" : $"{counts.Min()}–{counts.Max()}";
     }
 

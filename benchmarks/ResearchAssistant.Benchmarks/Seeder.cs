@@ -12,8 +12,9 @@ namespace ResearchAssistant.Benchmarks;
 internal sealed record SeededSession(int Size, Guid Id, TimeSpan SeedTime, TimeSpan VerifyTime);
 
 /// <summary>
-/// Writes sessions as the app would have left them after N messages of conversation: one linear branch of
-/// alternating user and assistant messages (ParentId chain, Seq 1..N), text encrypted by the owner's real
+/// Writes sessions as the app would have left them after N messages of conversation: a branch of alternating user
+/// and assistant messages (ParentId chain, Seq 1..N) with about 2% earlier versions beside it (an edited first
+/// question, regenerated answers), text encrypted by the owner's real
 /// <see cref="UserCipher"/>, every event sealed into the real hash chain (<see cref="SessionChain"/>), ActiveLeafId
 /// at the last message and LastSeq = N. Rows go in through EF Core in batches (change detection off), so the
 /// values are stored exactly as the app stores them on either provider.
@@ -81,21 +82,51 @@ internal static class Seeder
             await db.SaveChangesAsync(ct);
         }
 
-        var previousHash = new byte[32];
-        Guid? parent = null;
-        var batch = new List<SessionEvent>(BatchSize);
-        for (var seq = 1; seq <= size; seq++)
+        // About 2% of the messages are earlier versions, as edits and regenerations leave them: the first question
+        // was edited once (a second root), and some answers were regenerated (a sibling of the answer kept).
+        var alternates = size < 6 ? 0 : Math.Max(2, size / 50);
+        if ((size - alternates) % 2 != 0)
         {
-            var isUser = seq % 2 == 1;
+            alternates--;
+        }
+        var turns = (size - alternates) / 2;
+        var regenerated = new HashSet<int>(Enumerable.Range(1, Math.Max(0, alternates - 1)).Select(k => k * turns / alternates));
+
+        var previousHash = new byte[32];
+        var seq = 0;
+        var batch = new List<SessionEvent>(BatchSize);
+        Guid? parent = null;
+        for (var turn = 0; turn < turns; turn++)
+        {
+            if (turn == 0 && alternates > 0)
+            {
+                await EmitAsync(EventKind.UserMessage, null);
+            }
+            var question = await EmitAsync(EventKind.UserMessage, parent);
+            if (regenerated.Contains(turn))
+            {
+                await EmitAsync(EventKind.AssistantMessage, question.Id);
+            }
+            parent = (await EmitAsync(EventKind.AssistantMessage, question.Id)).Id;
+        }
+        if (seq != size)
+        {
+            throw new InvalidOperationException($"Seeding planned {seq} messages instead of {size}.");
+        }
+        await FlushAsync();
+
+        async Task<SessionEvent> EmitAsync(EventKind kind, Guid? parentId)
+        {
+            var isUser = kind == EventKind.UserMessage;
             time = time.AddSeconds(isUser ? random.Next(5, 30) : random.Next(2, 10));
             var text = isUser ? Sentence(random, 8, 60) + "?" : Paragraphs(random);
             var evt = new SessionEvent
             {
                 Id = Guid.CreateVersion7(time),
                 SessionId = sessionId,
-                Seq = seq,
-                Kind = isUser ? EventKind.UserMessage : EventKind.AssistantMessage,
-                ParentId = parent,
+                Seq = ++seq,
+                Kind = kind,
+                ParentId = parentId,
                 Author = isUser ? ownerId : OfflineChatModel.ModelName,
                 ContentCipher = cipher.Encrypt(text),
                 Status = EventStatus.Complete,
@@ -105,16 +136,25 @@ internal static class Seeder
             };
             evt.Hash = SessionChain.Compute(previousHash, evt);
             previousHash = evt.Hash;
-            parent = evt.Id;
             batch.Add(evt);
-            if (batch.Count == BatchSize || seq == size)
+            if (batch.Count == BatchSize)
             {
-                await using var db = await contexts.CreateDbContextAsync(ct);
-                db.ChangeTracker.AutoDetectChangesEnabled = false;
-                db.SessionEvents.AddRange(batch);
-                await db.SaveChangesAsync(ct);
-                batch.Clear();
+                await FlushAsync();
             }
+            return evt;
+        }
+
+        async Task FlushAsync()
+        {
+            if (batch.Count == 0)
+            {
+                return;
+            }
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            db.SessionEvents.AddRange(batch);
+            await db.SaveChangesAsync(ct);
+            batch.Clear();
         }
 
         await using (var db = await contexts.CreateDbContextAsync(ct))

@@ -10,6 +10,9 @@ namespace ResearchAssistant.Benchmarks;
 /// </summary>
 internal sealed record SqlStatement(string Text, DbCommandMethod Method, TimeSpan Duration, int RowsRead)
 {
+    /// <summary>A SQL command; otherwise a connection open or a transaction begin/commit, timed but not counted as a command.</summary>
+    public bool IsCommand { get; init; } = true;
+
     /// <summary>Copies of the command's parameters, kept only while <see cref="SqlRecorder.CaptureParameters"/> is on.</summary>
     public IReadOnlyList<System.Data.Common.DbParameter>? Parameters { get; init; }
 }
@@ -25,6 +28,9 @@ internal sealed class SqlRecorder : IObserver<DiagnosticListener>, IObserver<Key
     private static readonly string Executed_ = RelationalEventId.CommandExecuted.Name!;
     private static readonly string Error = RelationalEventId.CommandError.Name!;
     private static readonly string ReaderDisposing = RelationalEventId.DataReaderDisposing.Name!;
+    private static readonly string ConnectionOpened = RelationalEventId.ConnectionOpened.Name!;
+    private static readonly string TransactionStarted = RelationalEventId.TransactionStarted.Name!;
+    private static readonly string TransactionCommitted = RelationalEventId.TransactionCommitted.Name!;
 
     private readonly IDisposable _allListeners;
     private readonly List<IDisposable> _subscriptions = [];
@@ -63,7 +69,8 @@ internal sealed class SqlRecorder : IObserver<DiagnosticListener>, IObserver<Key
         {
             lock (_lock)
             {
-                _subscriptions.Add(listener.Subscribe(this, name => name == Executed_ || name == Error || name == ReaderDisposing));
+                _subscriptions.Add(listener.Subscribe(this, name => name == Executed_ || name == Error || name == ReaderDisposing
+                    || name == ConnectionOpened || name == TransactionStarted || name == TransactionCommitted));
             }
         }
     }
@@ -94,6 +101,16 @@ internal sealed class SqlRecorder : IObserver<DiagnosticListener>, IObserver<Key
                 // separately. ReadCount counts Read() calls, including the last one that found no row.
                 _statements.Add(new SqlStatement(open.Text, open.Method, open.Duration + disposing.Duration, Math.Max(0, disposing.ReadCount - 1)) { Parameters = open.Parameters });
                 _openReader = null;
+            }
+            else if (e.Key == ConnectionOpened && e.Value is ConnectionEndEventData opened)
+            {
+                FlushOpenReader();
+                _statements.Add(new SqlStatement("(open connection)", default, opened.Duration, -1) { IsCommand = false });
+            }
+            else if ((e.Key == TransactionStarted || e.Key == TransactionCommitted) && e.Value is TransactionEndEventData transaction)
+            {
+                FlushOpenReader();
+                _statements.Add(new SqlStatement(e.Key == TransactionStarted ? "(begin transaction)" : "(commit)", default, transaction.Duration, -1) { IsCommand = false });
             }
             else if (e.Key == Error)
             {
