@@ -28,11 +28,12 @@ internal static partial class Report
             var line = t.Split('\n').FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
             return line is null ? null : $"{long.Parse(Regex.Match(line, @"\d+").Value, CultureInfo.InvariantCulture) / 1024.0 / 1024.0:F1} GiB";
         });
+        var kernel = Read("/proc/sys/kernel/osrelease", t => t.Trim());
         var os = Read("/etc/os-release", t => t.Split('\n').FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"'));
         return $"""
             - CPU: {cpu}, {Environment.ProcessorCount} logical cores (nproc), shared with other work on the machine
             - Memory: {memory}
-            - OS: {os} ({RuntimeInformation.OSDescription.Trim()})
+            - OS: {os}, Linux kernel {kernel}
             - .NET: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}, server GC {System.Runtime.GCSettings.IsServerGC}, Release build: {!IsDebug()}
             """;
     }
@@ -121,7 +122,7 @@ internal static partial class Report
                     var cells = bySize.Select(l => i < l.Count ? l[i] : null).ToList();
                     var text = cells.Last(c => c is not null)!.Text;
                     var name = text.StartsWith('(') ? $"*{text}*" : $"`{Shorten(text)}`";
-                    md.AppendLine($"| {i + 1} | {name} | {string.Join(" | ", cells.Select(c => c is null ? "" : Ms(c.Ms)))} | {string.Join(" / ", cells.Select(c => c?.Rows ?? ""))} |");
+                    md.AppendLine($"| {i + 1} | {name} | {string.Join(" | ", cells.Select(c => c is null ? "" : Ms(c.Ms)))} | {(text.StartsWith('(') ? "" : string.Join(" / ", cells.Select(c => c?.Rows ?? "")))} |");
                 }
                 var outside = options.Sizes.Select(n => Percentile(r.Samples[(n, op)]
                     .Select(x => new Sample(x.Milliseconds - x.Statements.Sum(st => st.Duration.TotalMilliseconds), x.Statements)).ToList(), 0.5));
