@@ -18,7 +18,7 @@ internal sealed record Options(
 
           --sizes 100,10000,100000   session sizes in messages (the first is the baseline of the ratios)
           --providers sqlite,postgres
-          --rounds 40                measured rounds (each: open, append, answer turn, per size)
+          --rounds 60                measured rounds (each: open, append, answer turn, per size)
           --warmup 5                 unmeasured rounds first
           --postgres "<conn>"        admin connection string of a PostgreSQL server to use (default: RA_TEST_POSTGRES,
                                      else a throwaway local cluster started from /usr/lib/postgresql/*/bin)
@@ -31,7 +31,7 @@ internal sealed record Options(
     {
         var sizes = new[] { 100, 10_000, 100_000 };
         var providers = new[] { "sqlite", "postgres" };
-        int rounds = 40, warmup = 5;
+        int rounds = 60, warmup = 5;
         string? output = null;
         var postgres = Environment.GetEnvironmentVariable("RA_TEST_POSTGRES");
         var verify = true;
@@ -76,9 +76,9 @@ internal sealed record Options(
         {
             throw new ArgumentException("Sizes must be at least 2 messages, rounds at least 1.");
         }
-        if (rewind > 0 && sizes.Min() <= rewind + 1)
+        if (rewind > 0 && sizes.Min() < 2 * rewind)
         {
-            throw new ArgumentException($"--rewind {rewind} needs every size above {rewind + 1} messages.");
+            throw new ArgumentException($"--rewind {rewind} needs every size to be at least {2 * rewind} messages.");
         }
         if (providers.Except(["sqlite", "postgres"]).FirstOrDefault() is { } unknown)
         {

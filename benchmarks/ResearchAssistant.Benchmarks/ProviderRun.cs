@@ -208,7 +208,16 @@ internal static class ProviderRun
         {
             var view = await host.Chat.GetConversationAsync(owner, sessions[size].Id, ct)
                 ?? throw new InvalidOperationException("Session vanished.");
-            var target = view.Messages[^(options.Rewind + 1)];
+            // The message Rewind levels above the leaf, paging up as the UI does when it is further than one page.
+            var page = view.Messages.Where(m => m.Status != EventStatus.Queued).ToList();
+            var remaining = options.Rewind;
+            while (remaining >= page.Count)
+            {
+                remaining -= page.Count;
+                var (older, _) = await host.Chat.GetOlderMessagesAsync(owner, sessions[size].Id, page[0].Id, ct);
+                page = older.Count > 0 ? older.ToList() : throw new InvalidOperationException($"The {size}-message session is shorter than the rewind.");
+            }
+            var target = page[page.Count - 1 - remaining];
             await host.Branches.RewindAsync(owner, sessions[size].Id, target.Id, ct);
             current[size]++; // the Rewound event
         }
