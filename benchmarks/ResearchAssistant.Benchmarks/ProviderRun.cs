@@ -72,6 +72,20 @@ internal static class ProviderRun
                 result.Engine = kind == DatabaseProvider.Sqlite
                     ? "SQLite " + (await db.Database.SqlQueryRaw<string>("SELECT sqlite_version() AS \"Value\"").ToListAsync(ct))[0]
                     : "PostgreSQL " + (await db.Database.SqlQueryRaw<string>("SHOW server_version").ToListAsync(ct))[0];
+                if (kind == DatabaseProvider.Sqlite)
+                {
+                    // What a commit costs depends on these; the app leaves synchronous at the library's default.
+                    var journal = (await db.Database.SqlQueryRaw<string>("PRAGMA journal_mode").ToListAsync(ct))[0];
+                    var synchronous = (await db.Database.SqlQueryRaw<long>("PRAGMA synchronous").ToListAsync(ct))[0];
+                    result.Setup += $"; journal_mode={journal}, synchronous={synchronous} (0 off, 1 normal, 2 full)";
+                }
+                else
+                {
+                    var fsync = (await db.Database.SqlQueryRaw<string>("SHOW fsync").ToListAsync(ct))[0];
+                    var commit = (await db.Database.SqlQueryRaw<string>("SHOW synchronous_commit").ToListAsync(ct))[0];
+                    var buffers = (await db.Database.SqlQueryRaw<string>("SHOW shared_buffers").ToListAsync(ct))[0];
+                    result.Setup += $"; fsync={fsync}, synchronous_commit={commit}, shared_buffers={buffers}";
+                }
             }
             Console.WriteLine($"  {result.Engine}");
 
@@ -115,6 +129,7 @@ internal static class ProviderRun
         var chat = host.Chat;
         var sessions = result.Seeded.ToDictionary(s => s.Size);
         var current = options.Sizes.ToDictionary(s => s, s => s);
+        var branch = result.Seeded.ToDictionary(s => s.Size, s => s.BranchLength);
         var shuffle = new Random(42);
         var failedBefore = sql.Failed;
         result.LoadBefore = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
@@ -134,8 +149,8 @@ internal static class ProviderRun
                 sql.CaptureParameters = round == options.Rounds - 1;
 
                 var (open, view) = await PhaseAsync(sql, result, () => chat.GetConversationAsync(owner, sessionId, ct));
-                var expected = Math.Min(current[size], Core.Chat.ChatService.PageSize);
-                if (view is null || view.Messages.Count != expected || view.HasOlder != current[size] > expected || view.IsGenerating
+                var expected = Math.Min(branch[size], Core.Chat.ChatService.PageSize);
+                if (view is null || view.Messages.Count != expected || view.HasOlder != branch[size] > expected || view.IsGenerating
                     || view.Messages[^1].Role != MessageRole.Assistant || view.Messages[^1].Status != EventStatus.Complete)
                 {
                     throw new InvalidOperationException(
@@ -157,6 +172,7 @@ internal static class ProviderRun
                     return true;
                 });
                 current[size] += 2;
+                branch[size] += 2;
                 sql.CaptureParameters = false;
 
                 if (round >= 0)

@@ -9,7 +9,8 @@ using ResearchAssistant.Core.Sessions;
 
 namespace ResearchAssistant.Benchmarks;
 
-internal sealed record SeededSession(int Size, Guid Id, TimeSpan SeedTime, TimeSpan VerifyTime);
+/// <param name="BranchLength">Messages on the active branch: the size less the earlier versions beside it.</param>
+internal sealed record SeededSession(int Size, Guid Id, int BranchLength, TimeSpan SeedTime, TimeSpan VerifyTime);
 
 /// <summary>
 /// Writes sessions as the app would have left them after N messages of conversation: a branch of alternating user
@@ -178,7 +179,7 @@ internal static class Seeder
             }
             verifyTime = clock.Elapsed;
         }
-        return new SeededSession(size, sessionId, seedTime, verifyTime);
+        return new SeededSession(size, sessionId, 2 * turns, seedTime, verifyTime);
     }
 
     private static string Sentence(Random random, int minWords, int maxWords)
