@@ -96,7 +96,7 @@ public sealed class ChatService(
         {
             return previous;
         }
-        return await BranchReader.LatestLeafBelowAsync(db, newestChild, ct);
+        return await BranchReader.LatestLeafBelowAsync(db, session.Id, newestChild, ct);
     }
 
     /// <summary>How far below the rewound-to message the previous leaf may lie for "Show later messages" to return to it.</summary>

@@ -54,16 +54,20 @@ internal static class BranchReader
 
     /// <summary>
     /// The leaf reached from <paramref name="messageId"/> by always following its newest child: the branch the user
-    /// last worked on below that message.
+    /// last worked on below that message. Each step is one probe of the (SessionId, ParentId, Seq) index, so the cost
+    /// is the number of messages walked down, whatever the size of the table.
     /// </summary>
-    public static async Task<Guid> LatestLeafBelowAsync(AppDbContext db, Guid messageId, CancellationToken ct)
+    public static async Task<Guid> LatestLeafBelowAsync(AppDbContext db, Guid sessionId, Guid messageId, CancellationToken ct)
     {
+        // The children's lookup names the session: no index leads with ParentId, so without it each step scanned
+        // every event of every session.
         var leaves = await db.Database.SqlQuery<Guid>($"""
             WITH RECURSIVE down("Id", "Depth") AS (
-                SELECT e."Id", 0 FROM "SessionEvents" e WHERE e."Id" = {messageId}
+                SELECT e."Id", 0 FROM "SessionEvents" e WHERE e."Id" = {messageId} AND e."SessionId" = {sessionId}
                 UNION ALL
                 SELECT (SELECT c."Id" FROM "SessionEvents" c
-                        WHERE c."ParentId" = d."Id" AND c."Kind" IN (1, 2) AND c."Status" <> {QueuedStatus}
+                        WHERE c."SessionId" = {sessionId} AND c."ParentId" = d."Id"
+                          AND c."Kind" IN (1, 2) AND c."Status" <> {QueuedStatus}
                         ORDER BY c."Seq" DESC LIMIT 1),
                        d."Depth" + 1
                 FROM down d WHERE d."Id" IS NOT NULL
@@ -78,13 +82,15 @@ internal static class BranchReader
     {
         var parents = messages.Where(m => m.ParentId is not null).Select(m => m.ParentId!.Value).Distinct().ToList();
         var includesRoot = messages.Any(m => m.ParentId is null);
-        var siblings = await db.SessionEvents.AsNoTracking()
-            .Where(e => e.SessionId == sessionId
-                        && (e.Kind == EventKind.UserMessage || e.Kind == EventKind.AssistantMessage)
-                        && e.Status != EventStatus.Queued
-                        && (e.ParentId == null ? includesRoot : parents.Contains(e.ParentId.Value)))
-            .Select(e => new { e.Id, e.ParentId, e.Seq })
-            .ToListAsync(ct);
+        // Children of the window's parents, looked up by (SessionId, ParentId); the roots only when the window starts
+        // at one. (One predicate "ParentId IS NULL ? includesRoot : ParentId IN (...)" became a CASE that no index
+        // serves: PostgreSQL scanned the table and SQLite the whole session on every open.)
+        var query = Messages().Where(e => parents.Contains(e.ParentId!.Value));
+        if (includesRoot)
+        {
+            query = query.Concat(Messages().Where(e => e.ParentId == null));
+        }
+        var siblings = await query.Select(e => new { e.Id, e.ParentId, e.Seq }).ToListAsync(ct);
 
         var versions = new Dictionary<Guid, VersionInfo>();
         foreach (var group in siblings.GroupBy(s => s.ParentId))
@@ -99,6 +105,11 @@ internal static class BranchReader
             }
         }
         return versions;
+
+        IQueryable<SessionEvent> Messages() => db.SessionEvents.AsNoTracking()
+            .Where(e => e.SessionId == sessionId
+                        && (e.Kind == EventKind.UserMessage || e.Kind == EventKind.AssistantMessage)
+                        && e.Status != EventStatus.Queued);
     }
 
     public static Task<List<SessionEvent>> ReadQueuedAsync(AppDbContext db, Guid sessionId, CancellationToken ct) =>

@@ -86,7 +86,7 @@ public sealed class BranchService(IDbContextFactory<AppDbContext> contexts, Sess
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var session = await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         await SessionAccess.RequireMessageAsync(db, sessionId, messageId, ct);
-        var leaf = followNewestBelow ? await BranchReader.LatestLeafBelowAsync(db, messageId, ct) : messageId;
+        var leaf = followNewestBelow ? await BranchReader.LatestLeafBelowAsync(db, sessionId, messageId, ct) : messageId;
         var moved = await SessionLog.AppendStateAsync(db, sessionId, kind, userId, leaf, [], now, ct);
         await db.SessionEvents.Where(e => e.Id == moved.Id).ExecuteUpdateAsync(u => u.SetProperty(e => e.PreviousLeafId, session.ActiveLeafId), ct);
         await SessionLog.SetActiveLeafAsync(db, sessionId, leaf, ct);

@@ -445,16 +445,18 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Status");
-
                     b.HasIndex("SessionId", "ClientId")
                         .IsUnique()
                         .HasFilter("\"ClientId\" IS NOT NULL");
 
-                    b.HasIndex("SessionId", "ParentId");
-
                     b.HasIndex("SessionId", "Seq")
                         .IsUnique();
+
+                    b.HasIndex("SessionId", "Kind", "Seq");
+
+                    b.HasIndex("SessionId", "ParentId", "Seq");
+
+                    b.HasIndex("Status", "SessionId", "Seq");
 
                     b.ToTable("SessionEvents");
                 });

@@ -368,9 +368,14 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 filter: "\"ClientId\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
-                name: "IX_SessionEvents_SessionId_ParentId",
+                name: "IX_SessionEvents_SessionId_Kind_Seq",
                 table: "SessionEvents",
-                columns: new[] { "SessionId", "ParentId" });
+                columns: new[] { "SessionId", "Kind", "Seq" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionEvents_SessionId_ParentId_Seq",
+                table: "SessionEvents",
+                columns: new[] { "SessionId", "ParentId", "Seq" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_SessionEvents_SessionId_Seq",
@@ -379,9 +384,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_SessionEvents_Status",
+                name: "IX_SessionEvents_Status_SessionId_Seq",
                 table: "SessionEvents",
-                column: "Status");
+                columns: new[] { "Status", "SessionId", "Seq" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_Summary_SessionId_ToMessageId",
