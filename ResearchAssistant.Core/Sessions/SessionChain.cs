@@ -29,16 +29,21 @@ internal static class SessionChain
             .Select(e => new { e.Seq, e.Hash })
             .FirstOrDefaultAsync(ct);
         var previous = last?.Hash ?? Genesis;
+        var lastSeq = last?.Seq ?? 0;
+        // The chain can only reach the first event that is not final yet. Load up to there, not the whole tail: while
+        // questions wait their turn (a burst of sends), the tail is the queue, and reading it on every append made
+        // each append cost O(queue) inside the write transaction.
+        var firstNotFinal = await db.SessionEvents.AsNoTracking()
+            .Where(e => e.SessionId == sessionId && e.Seq > lastSeq && (e.Status == EventStatus.Streaming || e.Status == EventStatus.Queued))
+            .OrderBy(e => e.Seq)
+            .Select(e => (long?)e.Seq)
+            .FirstOrDefaultAsync(ct);
         var pending = await db.SessionEvents.AsNoTracking()
-            .Where(e => e.SessionId == sessionId && e.Seq > (last == null ? 0 : last.Seq))
+            .Where(e => e.SessionId == sessionId && e.Seq > lastSeq && (firstNotFinal == null || e.Seq < firstNotFinal))
             .OrderBy(e => e.Seq)
             .ToListAsync(ct);
         foreach (var evt in pending)
         {
-            if (!IsFinal(evt))
-            {
-                break;
-            }
             var hash = Compute(previous, evt);
             await db.SessionEvents.Where(e => e.Id == evt.Id).ExecuteUpdateAsync(u => u.SetProperty(e => e.Hash, hash), ct);
             previous = hash;
@@ -73,8 +78,6 @@ internal static class SessionChain
         }
         return new(true, hashed, null, $"All {hashed} final events match their hashes.");
     }
-
-    private static bool IsFinal(SessionEvent evt) => evt.Status is not (EventStatus.Streaming or EventStatus.Queued);
 
     /// <summary>SHA-256 over the previous hash and a length-prefixed encoding of the event's fields.</summary>
     internal static byte[] Compute(byte[] previous, SessionEvent evt)
