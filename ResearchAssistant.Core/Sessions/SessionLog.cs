@@ -29,8 +29,14 @@ internal static class SessionLog
         await db.SaveChangesAsync(ct);
         await db.ChatSessions.Where(s => s.Id == evt.SessionId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastActivityAt, now).SetProperty(s => s.Version, Guid.NewGuid()), ct);
-        // The Seq update above holds the session row, so no other writer advances the chain concurrently.
-        await SessionChain.AdvanceAsync(db, evt.SessionId, ct);
+        // The Seq update above holds the session row, so no other writer advances the chain concurrently. A queued
+        // question or a streaming answer cannot extend the chain (it stops there), so those appends skip the walk:
+        // finding the chain's head means stepping back over every unhashed event, and in a burst of sends that is
+        // the whole queue, on every send.
+        if (evt.Status is not (EventStatus.Queued or EventStatus.Streaming))
+        {
+            await SessionChain.AdvanceAsync(db, evt.SessionId, ct);
+        }
         return evt;
     }
 
