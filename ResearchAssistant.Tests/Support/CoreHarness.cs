@@ -47,8 +47,17 @@ public sealed class CoreHarness : IAsyncDisposable
     public DatabaseInitializer Initializer => _services.GetRequiredService<DatabaseInitializer>();
 
     /// <param name="settings">Extra configuration, applied last (e.g. <c>["Chat:MaxMessageLength"] = "10"</c>).</param>
-    public static async Task<CoreHarness> StartAsync(
+    public static Task<CoreHarness> StartAsync(
         TestDatabase database,
+        Uri modelEndpoint,
+        ITestOutputHelper? output = null,
+        TimeProvider? clock = null,
+        IReadOnlyDictionary<string, string?>? settings = null) =>
+        StartAsync(database.Settings, modelEndpoint, output, clock, settings);
+
+    /// <summary>Core on a database of its own (e.g. one from <see cref="TestDatabase.CreateEmptyAsync"/>, migrated).</summary>
+    public static async Task<CoreHarness> StartAsync(
+        DatabaseSettings database,
         Uri modelEndpoint,
         ITestOutputHelper? output = null,
         TimeProvider? clock = null,
@@ -57,7 +66,7 @@ public sealed class CoreHarness : IAsyncDisposable
         var values = new Dictionary<string, string?>
         {
             ["Database:Provider"] = database.Provider.ToString(),
-            ["ConnectionStrings:Default"] = database.Settings.ConnectionString,
+            ["ConnectionStrings:Default"] = database.ConnectionString,
             ["Llm:Provider"] = "OpenAI",
             ["Llm:Endpoint"] = modelEndpoint.ToString(),
             ["Llm:Model"] = "fake-model",
