@@ -223,6 +223,10 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             {
                 break;
             }
+            if (i == behavior.PauseAfterTokens && behavior.Resume is { } resume)
+            {
+                await resume.WaitAsync(ct);
+            }
             if (behavior.TokenDelay > TimeSpan.Zero)
             {
                 await Task.Delay(behavior.TokenDelay, ct);
@@ -425,6 +429,12 @@ public sealed record FakeBehavior
 
     /// <summary>Drop the connection after this many tokens, without a finish reason or [DONE].</summary>
     public int? CutAfterTokens { get; init; }
+
+    /// <summary>After this many tokens, wait for <see cref="Resume"/> to complete before sending the rest.</summary>
+    public int? PauseAfterTokens { get; init; }
+
+    /// <summary>What a stream paused by <see cref="PauseAfterTokens"/> waits for (the test completes it).</summary>
+    public Task? Resume { get; init; }
 
     /// <summary>Send the stream's headers, then nothing, until the client gives up or the server stops.</summary>
     public bool Hang { get; init; }

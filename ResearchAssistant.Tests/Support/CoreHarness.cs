@@ -26,6 +26,7 @@ public sealed class CoreHarness : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly IHostedService[] _hosted;
     private readonly ErrorLogRecorder _errors;
+    private int _disposed;
 
     private CoreHarness(ServiceProvider services, IHostedService[] hosted, ErrorLogRecorder errors)
     {
@@ -166,8 +167,13 @@ public sealed class CoreHarness : IAsyncDisposable
         return text.ToString();
     }
 
+    /// <summary>Stops the hosted services, then the container. Safe to call twice (a test may stop Core itself).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         foreach (var service in _hosted.Reverse())
         {
             await service.StopAsync(CancellationToken.None);
