@@ -99,13 +99,21 @@ public abstract class ConcurrentWritersTests(TestDatabase database, ITestOutputH
     [Fact]
     public async Task Two_devices_sending_at_the_same_instant_have_both_messages_stored_once_and_answered_in_order()
     {
-        Model.Behavior = EchoAnswer;
         var user = await NewUserAsync();
+        Model.Behavior = EchoAnswer;
         var (sessionId, _) = await StartConversationAsync(user, "two devices, one conversation");
-        const int Rounds = 5;
+        const int Rounds = 4;
 
         for (var round = 1; round <= Rounds; round++)
         {
+            // An answer is being written when both devices send, so both questions wait and the runner must choose
+            // which to take first.
+            var resume = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Model.Behavior = EchoAnswer with { PauseAfterTokens = 1, Resume = resume.Task };
+            await Chat.SendAsync(user, sessionId, $"warm-up {round}", NewClientId());
+            await Wait.UntilAsync(() => Model.Requests.Count == 1 + 3 * (round - 1) + 1, $"the answer to warm-up {round} to start");
+            Model.Behavior = EchoAnswer;
+
             // Each device is a caller of its own (a circuit each), released together by the barrier.
             using var barrier = new Barrier(2);
             var (laptopText, phoneText) = ($"from the laptop, round {round}", $"from the phone, round {round}");
@@ -113,10 +121,13 @@ public abstract class ConcurrentWritersTests(TestDatabase database, ITestOutputH
             var laptop = Task.Run(() => { barrier.SignalAndWait(); return Chat.SendAsync(user, sessionId, laptopText, laptopId); });
             var phone = Task.Run(() => { barrier.SignalAndWait(); return Chat.SendAsync(user, sessionId, phoneText, phoneId); });
             var sent = await Task.WhenAll(laptop, phone);
-            await Core.WaitForAsync(user, sessionId, v => CoreHarness.IsIdle(v) && v.Messages.Count == 2 + 4 * round, $"both questions of round {round} to be answered");
-
             Assert.DoesNotContain(sent, s => s.WasDuplicate);
             Assert.NotEqual(sent[0].MessageId, sent[1].MessageId);
+            var waiting = await Chat.GetConversationAsync(user, sessionId);
+            Assert.Equal(2, waiting!.Messages.Count(m => m.Status == EventStatus.Queued));
+
+            resume.SetResult();
+            await Core.WaitForAsync(user, sessionId, v => CoreHarness.IsIdle(v) && v.Messages.Count == 2 + 6 * round, $"round {round} to be answered");
         }
 
         var stored = await StoredEventsAsync(sessionId);
@@ -124,7 +135,7 @@ public abstract class ConcurrentWritersTests(TestDatabase database, ITestOutputH
         var questions = stored.Where(e => e.Kind == EventKind.UserMessage).Skip(1).ToList();
         var questionTexts = questions.Select(q => cipher.Decrypt(q.ContentCipher)).ToList();
         // Each message stored once.
-        Assert.Equal(2 * Rounds, questions.Count);
+        Assert.Equal(3 * Rounds, questions.Count);
         Assert.Equal(questionTexts.Count, questionTexts.Distinct().Count());
         Assert.All(Enumerable.Range(1, Rounds), round =>
         {
