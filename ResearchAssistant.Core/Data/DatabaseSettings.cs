@@ -44,7 +44,6 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
     }
 
     public static string SqliteConnectionStringFor(string databasePath) =>
-        // Default Timeout is how long a command waits on a locked database before failing (seconds). No shared cache:
-        // it replaces WAL's "readers never wait for the writer" with table locks that readers must poll for.
-        $"Data Source={databasePath};Pooling=True;Default Timeout=30";
+        // Default Timeout is how long a command waits on a locked database before failing (seconds).
+        $"Data Source={databasePath};Cache=Shared;Pooling=True;Default Timeout=30";
 }
