@@ -53,6 +53,7 @@ public abstract class ConcurrentWritersTests(TestDatabase database, ITestOutputH
         start.SetResult();
         await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(180));
         var sendsTook = clock.Elapsed;
+        var askedWhileWriting = Model.Requests.Count - 1;
 
         // The runner answered alongside the writers (its appends interleaved with theirs). Answering all 6,400 would
         // take minutes and test nothing more about the append path, so stop it now, the way a host stops: the answer
@@ -60,7 +61,7 @@ public abstract class ConcurrentWritersTests(TestDatabase database, ITestOutputH
         await core.Turns.StopAsync(CancellationToken.None);
         await Wait.UntilAsync(() => !core.Turns.IsGenerating(sessionId), "the turn runner to let the session go");
         Output.WriteLine($"{Writers} x {AppendsPerWriter} sends took {sendsTook.TotalSeconds:0.0} s " +
-                         $"({Writers * AppendsPerWriter / sendsTook.TotalSeconds:0} per second); {Model.Requests.Count - 1} answers were started meanwhile");
+                         $"({Writers * AppendsPerWriter / sendsTook.TotalSeconds:0} per second); the model was asked {askedWhileWriting} questions meanwhile");
 
         // Every send returned its own new message.
         Assert.Equal(Writers * AppendsPerWriter, results.Count);
@@ -93,6 +94,9 @@ public abstract class ConcurrentWritersTests(TestDatabase database, ITestOutputH
         Assert.Equal(sentQuestions.Take(admitted.Count).Select(q => q.Id), admitted.Select(q => q.Id));
         Assert.Equal(admitted.Select(q => q.Id), answers.Select(a => a.ParentId!.Value));
         Assert.All(answers.SkipLast(1), a => Assert.Equal(EventStatus.Complete, a.Status));
+        // Writers must not starve the runner: kicked by the first send, it is one writer among 65, so it got to ask
+        // the model while the writers were still writing.
+        Assert.True(askedWhileWriting > 0, "The model was asked nothing while the writers wrote: they starved the turn runner.");
         Assert.Empty(core.LoggedErrors);
     }
 
