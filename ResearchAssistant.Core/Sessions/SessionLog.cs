@@ -39,8 +39,12 @@ internal static class SessionLog
                     u.SetProperty(s => s.LastActivityAt, now);
                 }
             }, ct);
-        // The Seq update above holds the session row, so no other writer advances the chain concurrently.
-        await SessionChain.AdvanceAsync(db, evt.SessionId, ct);
+        // The Seq update above holds the session row, so no other writer advances the chain concurrently. A queued
+        // question or a streaming answer cannot extend the chain (it stops there), so those appends skip the walk.
+        if (evt.Status is not (EventStatus.Queued or EventStatus.Streaming))
+        {
+            await SessionChain.AdvanceAsync(db, evt.SessionId, ct);
+        }
         return evt;
     }
 

@@ -8,8 +8,8 @@ public static class Wait
     public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         UntilAsync(() => Task.FromResult(condition()), what, timeout);
 
-    /// <summary>The same for a condition that has to ask the database; polled every 50 ms.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    /// <summary>The same for a condition that has to be read (a database query); checked every <paramref name="interval"/>.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null, TimeSpan? interval = null)
     {
         var limit = timeout ?? TimeSpan.FromSeconds(10);
         using var deadline = new CancellationTokenSource(limit);
@@ -17,7 +17,7 @@ public static class Wait
         {
             try
             {
-                await Task.Delay(50, deadline.Token);
+                await Task.Delay(interval ?? TimeSpan.FromMilliseconds(10), deadline.Token);
             }
             catch (OperationCanceledException)
             {
