@@ -260,7 +260,7 @@ public sealed class ChatService(
         try
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await using var tx = await db.BeginWriteTransactionAsync(ct);
             result = await store(db, clock.GetUtcNow());
             await tx.CommitAsync(ct);
         }

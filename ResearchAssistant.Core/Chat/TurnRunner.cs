@@ -261,7 +261,7 @@ public sealed class TurnRunner(
         // Sealing must happen even during shutdown: that is what makes a stopped server's answers "interrupted".
         var finalText = cipher.Encrypt(live.Snapshot());
         var planJson = plan?.ToJson();
-        await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None))
+        await using (var tx = await db.BeginWriteTransactionAsync(CancellationToken.None))
         {
             await SessionLog.LockSessionAsync(db, worker.SessionId, CancellationToken.None);
             await db.SessionEvents
@@ -286,7 +286,7 @@ public sealed class TurnRunner(
     private async Task<SessionEvent?> StartAnswerAsync(AppDbContext db, SessionWorker worker, Guid userMessageId, bool admitQueued)
     {
         var now = clock.GetUtcNow();
-        await using var tx = await db.Database.BeginTransactionAsync(_shutdown.Token);
+        await using var tx = await db.BeginWriteTransactionAsync(_shutdown.Token);
         var session = await db.ChatSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == worker.SessionId, _shutdown.Token);
         var question = await db.SessionEvents.AsNoTracking()
             .FirstOrDefaultAsync(e => e.Id == userMessageId && e.SessionId == worker.SessionId && e.Kind == EventKind.UserMessage, _shutdown.Token);
@@ -383,6 +383,7 @@ public sealed class TurnRunner(
                     continue;
                 }
                 var sealedText = cipher.Encrypt(text);
+                using var writing = await db.EnterAsync(ct);
                 await db.SessionEvents
                     .Where(e => e.Id == answerId && e.Status == EventStatus.Streaming)
                     .ExecuteUpdateAsync(u => u.SetProperty(e => e.ContentCipher, sealedText), CancellationToken.None);

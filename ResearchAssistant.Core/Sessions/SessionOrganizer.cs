@@ -50,7 +50,7 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
     public async Task DeleteAsync(string userId, Guid sessionId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
         var session = await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         if (session.LegalHold)
         {
@@ -71,7 +71,7 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
     {
         var now = clock.GetUtcNow();
         await using var db = await contexts.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         await db.ChatSessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u =>
         {

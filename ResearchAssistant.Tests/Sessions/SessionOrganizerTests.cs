@@ -83,7 +83,7 @@ public abstract class SessionOrganizerTests(TestDatabase database, ITestOutputHe
     }
 
     [Fact]
-    public async Task Pinned_sessions_are_listed_first_and_unpinning_restores_the_activity_order()
+    public async Task Pinned_sessions_are_listed_first_then_everything_by_latest_activity()
     {
         var user = await NewUserAsync();
         var (oldest, middle, newest) = await StartSessionsAsync(user, "oldest", "middle", "newest") is [var a, var b, var c] ? (a, b, c) : default;
