@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using ResearchAssistant.Core.Chat;
 using ResearchAssistant.Core.Context;
@@ -13,7 +12,7 @@ namespace ResearchAssistant.Core;
 
 public static class CoreServiceCollectionExtensions
 {
-    /// <summary>Everything the domain needs: data, the model, the turn runner and the session bus.</summary>
+    /// <summary>Everything the domain needs: data, the model, the turn runner, the session bus and search.</summary>
     public static IServiceCollection AddResearchAssistantCore(this IServiceCollection services, IConfiguration configuration, string dataDirectory)
     {
         var database = DatabaseSettings.FromConfiguration(configuration, dataDirectory);
@@ -37,7 +36,7 @@ public static class CoreServiceCollectionExtensions
             : new ModelSummaryWriter(sp.GetRequiredService<IChatModel>(), sp.GetRequiredService<ExtractiveSummaryWriter>(), sp.GetRequiredService<ITokenCounter>()));
         services.AddSingleton<Summarizer>();
         services.AddHostedService(sp => sp.GetRequiredService<Summarizer>());
-        services.TryAddSingleton<IMessageRecall, NoRecall>();
+        services.AddSingleton<IMessageRecall, SearchRecall>();
         services.AddSingleton<Accounts.UserProfileService>();
         services.AddSingleton<SessionBus>();
         if (database.Provider == DatabaseProvider.Postgres)
@@ -54,6 +53,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ChatService>();
         services.AddSingleton<Sessions.BranchService>();
         services.AddSingleton<Sessions.SessionOrganizer>();
+        services.AddSingleton<Search.SearchService>();
+        services.AddSingleton<Search.SearchBackfill>();
+        services.AddHostedService(sp => sp.GetRequiredService<Search.SearchBackfill>());
         return services;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using ResearchAssistant.Core.Data;
 using ResearchAssistant.Core.Privacy;
+using ResearchAssistant.Core.Search;
 using ResearchAssistant.Core.Sessions;
 using ResearchAssistant.Core.Sync;
 
@@ -102,6 +103,43 @@ public sealed class ChatService(
     /// <summary>How far below the rewound-to message the previous leaf may lie for "Show later messages" to return to it.</summary>
     private const int LaterLeafSearchDepth = 400;
 
+    /// <summary>How many messages below a message jumped to (from search) are shown with it.</summary>
+    public const int MessagesAfterFocus = 10;
+
+    /// <summary>
+    /// The conversation opened at <paramref name="messageId"/>, however deep in its history: the newest page when the
+    /// message is in it; otherwise a page of the branch through the message, ending up to <see cref="MessagesAfterFocus"/>
+    /// messages below it (following the newest version at each step). Both cost a page, never the whole history. Null
+    /// when the conversation does not exist for this user.
+    /// </summary>
+    public async Task<ConversationWindow?> GetConversationAroundAsync(string userId, Guid sessionId, Guid messageId, CancellationToken ct = default)
+    {
+        var latest = await GetConversationAsync(userId, sessionId, ct);
+        if (latest is null)
+        {
+            return null;
+        }
+        if (latest.Messages.Any(m => m.Id == messageId))
+        {
+            return new ConversationWindow(latest, messageId, IsLatest: true);
+        }
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var target = await db.SessionEvents.AsNoTracking()
+            .Where(e => e.Id == messageId && e.SessionId == sessionId
+                        && (e.Kind == EventKind.UserMessage || e.Kind == EventKind.AssistantMessage) && e.Status != EventStatus.Queued)
+            .Select(e => (Guid?)e.Id).FirstOrDefaultAsync(ct);
+        if (target is null)
+        {
+            return new ConversationWindow(latest, null, IsLatest: true);
+        }
+        var end = await BranchReader.NewestDescendantAsync(db, sessionId, messageId, MessagesAfterFocus, ct);
+        var slice = await BranchReader.ReadEndingAtAsync(db, sessionId, end, PageSize, ct);
+        var cipher = await protector.ForUserAsync(userId, ct);
+        var messages = await ToViewsAsync(db, sessionId, slice.Messages, cipher, ct);
+        var window = latest with { Messages = messages, HasOlder = slice.HasOlder, LaterMessages = 0, LatestLaterLeafId = null };
+        return new ConversationWindow(window, messageId, IsLatest: false);
+    }
+
     /// <summary>The page of the active branch just above <paramref name="beforeMessageId"/> (scrolling up).</summary>
     public async Task<(IReadOnlyList<MessageView> Messages, bool HasOlder)> GetOlderMessagesAsync(string userId, Guid sessionId, Guid beforeMessageId, CancellationToken ct = default)
     {
@@ -167,6 +205,7 @@ public sealed class ChatService(
                 Status = EventStatus.Complete,
                 ClientId = clientId,
             }, now, ct);
+            await SearchIndexer.IndexAsync(db, userId, cipher, sessionId, edited.Id, message, ct);
             await SessionLog.SetActiveLeafAsync(db, sessionId, edited.Id, ct);
             return new SendResult(sessionId, edited.Id, WasDuplicate: false);
         }, ct);
@@ -250,6 +289,8 @@ public sealed class ChatService(
             Status = EventStatus.Queued,
             ClientId = clientId,
         }, now, CancellationToken.None);
+        // Searchable from the moment it is stored, in the same transaction.
+        await SearchIndexer.IndexAsync(db, userId, cipher, sessionId, evt.Id, message, CancellationToken.None);
         return new SendResult(sessionId, evt.Id, WasDuplicate: false);
     }
 

@@ -6,6 +6,7 @@ using ResearchAssistant.Core.Context;
 using ResearchAssistant.Core.Data;
 using ResearchAssistant.Core.Llm;
 using ResearchAssistant.Core.Privacy;
+using ResearchAssistant.Core.Search;
 using ResearchAssistant.Core.Sessions;
 using ResearchAssistant.Core.Sync;
 
@@ -259,12 +260,13 @@ public sealed class TurnRunner(
     private async Task SealAsync(AppDbContext db, SessionWorker worker, Guid answerId, UserCipher cipher, LiveText live, Outcome outcome, ContextPlan? plan)
     {
         // Sealing must happen even during shutdown: that is what makes a stopped server's answers "interrupted".
-        var finalText = cipher.Encrypt(live.Snapshot());
+        var text = live.Snapshot();
+        var finalText = cipher.Encrypt(text);
         var planJson = plan?.ToJson();
         await using (var tx = await db.BeginWriteTransactionAsync(CancellationToken.None))
         {
             await SessionLog.LockSessionAsync(db, worker.SessionId, CancellationToken.None);
-            await db.SessionEvents
+            var sealedRows = await db.SessionEvents
                 .Where(e => e.Id == answerId && e.Status == EventStatus.Streaming)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(e => e.ContentCipher, finalText)
@@ -272,6 +274,11 @@ public sealed class TurnRunner(
                     .SetProperty(e => e.Status, outcome.Status)
                     .SetProperty(e => e.FailureReason, outcome.Reason)
                     .SetProperty(e => e.TokenCount, outcome.OutputTokens), CancellationToken.None);
+            // A sealed answer is final, so it is indexed now, with the seal. A failed one holds no answer to find.
+            if (sealedRows == 1 && outcome.Status != EventStatus.Failed)
+            {
+                await SearchIndexer.IndexAsync(db, worker.OwnerId, cipher, worker.SessionId, answerId, text, CancellationToken.None);
+            }
             // Sealed, this answer (and whatever waited behind it) can join the hash chain.
             await SessionChain.AdvanceAsync(db, worker.SessionId, CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);

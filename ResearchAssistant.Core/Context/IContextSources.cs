@@ -11,10 +11,3 @@ public interface IMessageRecall
     /// <param name="candidatesAbove">Only messages that are ancestors of this message (the oldest of the recent window) qualify.</param>
     Task<IReadOnlyList<MessageView>> RecallAsync(string userId, Guid sessionId, string question, Guid candidatesAbove, IReadOnlySet<Guid> exclude, int take, CancellationToken ct);
 }
-
-/// <summary>Until a search index is wired in, nothing is recalled.</summary>
-internal sealed class NoRecall : IMessageRecall
-{
-    public Task<IReadOnlyList<MessageView>> RecallAsync(string userId, Guid sessionId, string question, Guid candidatesAbove, IReadOnlySet<Guid> exclude, int take, CancellationToken ct) =>
-        Task.FromResult<IReadOnlyList<MessageView>>([]);
-}

@@ -15,6 +15,9 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
     public DbSet<SessionEvent> SessionEvents => Set<SessionEvent>();
     public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
     public DbSet<Privacy.UserKey> UserKeys => Set<Privacy.UserKey>();
+    public DbSet<Search.SearchIndex> SearchIndexes => Set<Search.SearchIndex>();
+    public DbSet<Search.SearchDocument> SearchDocuments => Set<Search.SearchDocument>();
+    public DbSet<Search.SearchPosting> SearchPostings => Set<Search.SearchPosting>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -43,62 +43,114 @@ public sealed class ContentProtector(IDbContextFactory<AppDbContext> contexts, M
             "the app does not start rather than show unreadable data.");
     }
 
-    /// <summary>The user's cipher, creating their data key on first use.</summary>
+    /// <summary>The user's cipher, creating their data key (and search key) on first use.</summary>
     public async Task<UserCipher> ForUserAsync(string userId, CancellationToken ct = default)
     {
         if (_ciphers.TryGetValue(userId, out var cached))
         {
             return cached;
         }
-        var cipher = new UserCipher(userId, await LoadOrCreateKeyAsync(userId, ct));
-        return _ciphers.GetOrAdd(userId, cipher);
+        var (dataKey, searchKey) = await LoadOrCreateKeysAsync(userId, ct);
+        return _ciphers.GetOrAdd(userId, new UserCipher(userId, dataKey, searchKey));
     }
 
-    /// <summary>Forgets a user's cached key (after erasure, the wrapped key is gone too).</summary>
+    /// <summary>Forgets a user's cached keys (after erasure, the wrapped keys are gone too).</summary>
     public void Forget(string userId) => _ciphers.TryRemove(userId, out _);
 
-    private async Task<byte[]> LoadOrCreateKeyAsync(string userId, CancellationToken ct)
+    private async Task<(byte[] DataKey, byte[] SearchKey)> LoadOrCreateKeysAsync(string userId, CancellationToken ct)
     {
-        var context = WrapContext(userId);
         await using var db = await contexts.CreateDbContextAsync(ct);
         var stored = await db.Set<UserKey>().AsNoTracking().FirstOrDefaultAsync(k => k.UserId == userId, ct);
-        if (stored is not null)
+        if (stored is null)
         {
-            return Aead.Open(masterKey.Key, stored.WrappedKey, context);
+            var dataKey = RandomNumberGenerator.GetBytes(32);
+            var searchKey = RandomNumberGenerator.GetBytes(32);
+            db.Set<UserKey>().Add(new UserKey
+            {
+                UserId = userId,
+                WrappedKey = Aead.Seal(masterKey.Key, dataKey, WrapContext(userId)),
+                WrappedSearchKey = Aead.Seal(masterKey.Key, searchKey, SearchWrapContext(userId)),
+                CreatedAt = clock.GetUtcNow(),
+            });
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                return (dataKey, searchKey);
+            }
+            catch (DbUpdateException)
+            {
+                // Another request created the keys first: use theirs, or content written under two keys would be lost.
+                db.ChangeTracker.Clear();
+                stored = await db.Set<UserKey>().AsNoTracking().FirstAsync(k => k.UserId == userId, ct);
+            }
         }
-
-        var key = RandomNumberGenerator.GetBytes(32);
-        db.Set<UserKey>().Add(new UserKey { UserId = userId, WrappedKey = Aead.Seal(masterKey.Key, key, context), CreatedAt = clock.GetUtcNow() });
-        try
+        if (stored.WrappedSearchKey is null)
         {
-            await db.SaveChangesAsync(ct);
-            return key;
+            // A key row from before search existed. Only the first writer's key is kept (the IS NULL guard), and
+            // everyone reads back the one that won, so no term is ever hashed under a key that was then dropped.
+            var candidate = Aead.Seal(masterKey.Key, RandomNumberGenerator.GetBytes(32), SearchWrapContext(userId));
+            await db.Set<UserKey>().Where(k => k.UserId == userId && k.WrappedSearchKey == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(k => k.WrappedSearchKey, candidate), ct);
+            stored = await db.Set<UserKey>().AsNoTracking().FirstAsync(k => k.UserId == userId, ct);
         }
-        catch (DbUpdateException)
-        {
-            // Another request created the key first: use theirs, or content written under two keys would be lost.
-            await using var again = await contexts.CreateDbContextAsync(ct);
-            var winner = await again.Set<UserKey>().AsNoTracking().FirstAsync(k => k.UserId == userId, ct);
-            return Aead.Open(masterKey.Key, winner.WrappedKey, context);
-        }
+        return (Aead.Open(masterKey.Key, stored.WrappedKey, WrapContext(userId)),
+                Aead.Open(masterKey.Key, stored.WrappedSearchKey!, SearchWrapContext(userId)));
     }
 
     private static byte[] WrapContext(string userId) => Encoding.UTF8.GetBytes("user-key:" + userId);
+
+    // A different context from the data key's: a wrapped search key pasted into the data key column fails to open.
+    private static byte[] SearchWrapContext(string userId) => Encoding.UTF8.GetBytes("user-search-key:" + userId);
 }
 
-/// <summary>Encrypts and decrypts one user's content. Thread-safe; the ciphertext is bound to the user.</summary>
+/// <summary>
+/// One user's keyed operations: encrypting and decrypting their content, and hashing their search terms.
+/// Thread-safe; ciphertexts are bound to the user.
+/// </summary>
 public sealed class UserCipher
 {
+    /// <summary>Bytes of HMAC-SHA256 kept per term (see <see cref="HashTerm"/>).</summary>
+    public const int TermHashBytes = 8;
+
     private readonly byte[] _key;
+    private readonly byte[] _searchKey;
     private readonly byte[] _context;
 
-    internal UserCipher(string userId, byte[] key)
+    internal UserCipher(string userId, byte[] key, byte[] searchKey)
     {
         _key = key;
+        _searchKey = searchKey;
         _context = Encoding.UTF8.GetBytes("content:" + userId);
     }
 
     public byte[] Encrypt(string plaintext) => Aead.Seal(_key, Encoding.UTF8.GetBytes(plaintext), _context);
 
     public string Decrypt(byte[] ciphertext) => ciphertext.Length == 0 ? "" : Encoding.UTF8.GetString(Aead.Open(_key, ciphertext, _context));
+
+    /// <summary>
+    /// HMAC-SHA256(search key, UTF-8 of a normalized term), truncated to its first 64 bits. Without the key a stored
+    /// hash says nothing about its term, and no dictionary can be run against it. 64 bits keep the index rows small and
+    /// compare as one integer on both providers; at a million distinct terms per user the chance that any two collide
+    /// is about 3e-8, and a collision would only add a spurious match to a ranking, never reveal text.
+    /// </summary>
+    public long HashTerm(string term)
+    {
+        var maxBytes = Encoding.UTF8.GetMaxByteCount(term.Length);
+        var rented = maxBytes <= 256 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(maxBytes);
+        Span<byte> buffer = rented is null ? stackalloc byte[256] : rented;
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(term, buffer);
+            Span<byte> mac = stackalloc byte[32];
+            HMACSHA256.HashData(_searchKey, buffer[..length], mac);
+            return System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(mac);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
 }

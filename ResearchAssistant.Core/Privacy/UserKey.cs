@@ -3,11 +3,21 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace ResearchAssistant.Core.Privacy;
 
-/// <summary>A user's data key, wrapped by the master key. Deleting this row makes all the user's content unreadable (crypto-shredding).</summary>
+/// <summary>
+/// A user's keys, wrapped by the master key: the data key (AES-GCM over their content) and the search key (HMAC over
+/// the terms of their search index). Deleting this row makes all the user's content and index unreadable
+/// (crypto-shredding).
+/// </summary>
 public sealed class UserKey
 {
     public required string UserId { get; set; }
     public required byte[] WrappedKey { get; set; }
+    /// <summary>
+    /// A second random key, not derived from the data key: the two never meet in one primitive, and either can be
+    /// rotated alone (a new search key means rebuilding the index, not re-encrypting content). Null on rows written
+    /// before search existed; created on first use.
+    /// </summary>
+    public byte[]? WrappedSearchKey { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
 

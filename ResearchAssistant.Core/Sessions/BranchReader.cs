@@ -57,20 +57,26 @@ internal static class BranchReader
     /// last worked on below that message. Each step is one probe of the (SessionId, ParentId, Seq) index, so the cost
     /// is the number of messages walked down, whatever the size of the table.
     /// </summary>
-    public static async Task<Guid> LatestLeafBelowAsync(AppDbContext db, Guid sessionId, Guid messageId, CancellationToken ct)
+    public static Task<Guid> LatestLeafBelowAsync(AppDbContext db, Guid sessionId, Guid messageId, CancellationToken ct) =>
+        NewestDescendantAsync(db, sessionId, messageId, int.MaxValue, ct);
+
+    /// <summary>
+    /// The message at most <paramref name="maxSteps"/> below <paramref name="messageId"/> on its newest branch (fewer
+    /// when the branch ends first). Costs <paramref name="maxSteps"/> lookups, however long the branch goes on.
+    /// </summary>
+    public static async Task<Guid> NewestDescendantAsync(AppDbContext db, Guid sessionId, Guid messageId, int maxSteps, CancellationToken ct)
     {
-        // The children's lookup names the session: no index leads with ParentId, so without it each step scanned
-        // every event of every session.
+        // The child lookup names the session so it can use the (SessionId, ParentId) index: by ParentId alone, each
+        // step scanned the table.
         var leaves = await db.Database.SqlQuery<Guid>($"""
             WITH RECURSIVE down("Id", "Depth") AS (
                 SELECT e."Id", 0 FROM "SessionEvents" e WHERE e."Id" = {messageId} AND e."SessionId" = {sessionId}
                 UNION ALL
                 SELECT (SELECT c."Id" FROM "SessionEvents" c
-                        WHERE c."SessionId" = {sessionId} AND c."ParentId" = d."Id"
-                          AND c."Kind" IN (1, 2) AND c."Status" <> {QueuedStatus}
+                        WHERE c."SessionId" = {sessionId} AND c."ParentId" = d."Id" AND c."Kind" IN (1, 2) AND c."Status" <> {QueuedStatus}
                         ORDER BY c."Seq" DESC LIMIT 1),
                        d."Depth" + 1
-                FROM down d WHERE d."Id" IS NOT NULL
+                FROM down d WHERE d."Id" IS NOT NULL AND d."Depth" < {maxSteps}
             )
             SELECT "Id" AS "Value" FROM down WHERE "Id" IS NOT NULL ORDER BY "Depth" DESC LIMIT 1
             """).ToListAsync(ct);
@@ -82,15 +88,20 @@ internal static class BranchReader
     {
         var parents = messages.Where(m => m.ParentId is not null).Select(m => m.ParentId!.Value).Distinct().ToList();
         var includesRoot = messages.Any(m => m.ParentId is null);
-        // Children of the window's parents, looked up by (SessionId, ParentId); the roots only when the window starts
-        // at one. (One predicate "ParentId IS NULL ? includesRoot : ParentId IN (...)" became a CASE that no index
-        // serves: PostgreSQL scanned the table and SQLite the whole session on every open.)
-        var query = Messages().Where(e => parents.Contains(e.ParentId!.Value));
+        var messagesOfSession = db.SessionEvents.AsNoTracking()
+            .Where(e => e.SessionId == sessionId
+                        && (e.Kind == EventKind.UserMessage || e.Kind == EventKind.AssistantMessage)
+                        && e.Status != EventStatus.Queued);
+        // Two plain lookups on (SessionId, ParentId) rather than one CASE over both: SQLite cannot use the index for
+        // a condition inside a CASE, and scanned the whole session's events instead (O(history) for every page).
+        var siblings = await messagesOfSession
+            .Where(e => e.ParentId != null && parents.Contains(e.ParentId.Value))
+            .Select(e => new { e.Id, e.ParentId, e.Seq })
+            .ToListAsync(ct);
         if (includesRoot)
         {
-            query = query.Concat(Messages().Where(e => e.ParentId == null));
+            siblings.AddRange(await messagesOfSession.Where(e => e.ParentId == null).Select(e => new { e.Id, e.ParentId, e.Seq }).ToListAsync(ct));
         }
-        var siblings = await query.Select(e => new { e.Id, e.ParentId, e.Seq }).ToListAsync(ct);
 
         var versions = new Dictionary<Guid, VersionInfo>();
         foreach (var group in siblings.GroupBy(s => s.ParentId))
@@ -105,11 +116,6 @@ internal static class BranchReader
             }
         }
         return versions;
-
-        IQueryable<SessionEvent> Messages() => db.SessionEvents.AsNoTracking()
-            .Where(e => e.SessionId == sessionId
-                        && (e.Kind == EventKind.UserMessage || e.Kind == EventKind.AssistantMessage)
-                        && e.Status != EventStatus.Queued);
     }
 
     public static Task<List<SessionEvent>> ReadQueuedAsync(AppDbContext db, Guid sessionId, CancellationToken ct) =>

@@ -46,7 +46,7 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
     public Task SetArchivedAsync(string userId, Guid sessionId, bool archived, CancellationToken ct = default) =>
         UpdateAsync(userId, sessionId, archived ? "archived" : "unarchived", u => u.SetProperty(s => s.IsArchived, archived), ct);
 
-    /// <summary>Deletes the conversation and every row of it for good (events, checkpoints). There is no undo.</summary>
+    /// <summary>Deletes the conversation and every row of it for good (events, checkpoints, search postings). There is no undo.</summary>
     public async Task DeleteAsync(string userId, Guid sessionId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
@@ -57,7 +57,11 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
             throw new ChatInputException("This conversation is under a legal hold and cannot be deleted.");
         }
         turns.Stop(sessionId);
+        // The session row first, as every writer of the session takes it first: taking the event rows (below) before
+        // it could deadlock with an answer being sealed.
+        await SessionLog.LockSessionAsync(db, sessionId, ct);
         // Explicit deletes rather than relying on cascades: the rows must go whatever the provider's FK settings.
+        await Search.SearchIndexer.RemoveSessionAsync(db, userId, sessionId, ct);
         await db.Checkpoints.Where(c => c.SessionId == sessionId).ExecuteDeleteAsync(ct);
         await db.Set<Context.Summary>().Where(s => s.SessionId == sessionId).ExecuteDeleteAsync(ct);
         await db.SessionEvents.Where(e => e.SessionId == sessionId).ExecuteDeleteAsync(ct);

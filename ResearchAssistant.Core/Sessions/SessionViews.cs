@@ -45,4 +45,10 @@ public sealed record ConversationView(
     public long LastSeq => Messages.Count == 0 ? 0 : Messages.Max(m => m.Seq);
 }
 
+/// <summary>A conversation opened at one message (a search result): a page of the branch through it.</summary>
+/// <param name="FocusId">The message to show and highlight; null when it no longer exists (the newest page is shown).</param>
+/// <param name="IsLatest">The page is the conversation's newest page (the usual view, live). When false it is an earlier
+/// window, or another branch, ending a few messages below the focus.</param>
+public sealed record ConversationWindow(ConversationView View, Guid? FocusId, bool IsLatest);
+
 public sealed record CheckpointView(Guid Id, string Name, Guid MessageId, DateTimeOffset CreatedAt);

@@ -44,6 +44,8 @@ public sealed class CoreHarness : IAsyncDisposable
     public BranchService Branches => _services.GetRequiredService<BranchService>();
     public ResearchAssistant.Core.Privacy.ContentProtector Protector => _services.GetRequiredService<ResearchAssistant.Core.Privacy.ContentProtector>();
     public TurnRunner Turns => _services.GetRequiredService<TurnRunner>();
+    public ResearchAssistant.Core.Search.SearchService Search => _services.GetRequiredService<ResearchAssistant.Core.Search.SearchService>();
+    public ResearchAssistant.Core.Search.SearchBackfill Backfill => _services.GetRequiredService<ResearchAssistant.Core.Search.SearchBackfill>();
     public SessionBus Bus => _services.GetRequiredService<SessionBus>();
     public IDbContextFactory<AppDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<AppDbContext>>();
     public DatabaseInitializer Initializer => _services.GetRequiredService<DatabaseInitializer>();

@@ -13,6 +13,15 @@
             if (force || nearBottom) log.scrollTop = log.scrollHeight;
         },
 
+        // Brings a message (a search result) to the middle of the conversation and gives it focus, so keyboard and
+        // screen-reader users land on it too.
+        showMessage: (log, id) => {
+            const message = document.getElementById(id);
+            if (!log || !message) return;
+            message.scrollIntoView({ block: 'center' });
+            message.focus({ preventScroll: true });
+        },
+
         // Loads the page above when its button scrolls into view, keeping the reader's place: the content that
         // grows above must not push what they are reading down.
         watchOlder: (log, conversation) => {

@@ -102,6 +102,16 @@ public static partial class Ui
         await Expect(StopButton(page)).ToHaveCountAsync(0);
     }
 
+    // ---- Search ---------------------------------------------------------------------------------------------------
+
+    public static ILocator SearchBox(IPage page) => page.GetByRole(AriaRole.Searchbox, new() { Name = "Search conversations", Exact = true });
+    public static ILocator SearchResults(IPage page) => page.GetByRole(AriaRole.List, new() { Name = "Search results", Exact = true });
+
+    /// <summary>The message a search result opened the conversation at.</summary>
+    public static ILocator HighlightedMessage(IPage page) => Conversation(page).Locator("article[aria-current='true']");
+
+    public static ILocator BackToLatestButton(IPage page) => page.GetByRole(AriaRole.Button, new() { Name = "Back to the latest messages", Exact = true });
+
     public static Guid ChatId(string url) => Guid.Parse(ChatUrl().Match(url).Groups["id"].Value);
 
     [GeneratedRegex(@"/chat/(?<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})(?:[?#].*)?$")]

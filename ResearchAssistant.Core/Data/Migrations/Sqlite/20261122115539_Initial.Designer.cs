@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122112404_Initial")]
+    [Migration("20261122115539_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -300,9 +300,95 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("BLOB");
 
+                    b.Property<byte[]>("WrappedSearchKey")
+                        .HasColumnType("BLOB");
+
                     b.HasKey("UserId");
 
                     b.ToTable("UserKeys");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchDocument", b =>
+                {
+                    b.Property<int>("IndexId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Number")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Length")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("IndexId", "Number");
+
+                    b.HasIndex("EventId")
+                        .IsUnique();
+
+                    b.HasIndex("SessionId");
+
+                    b.ToTable("SearchDocuments");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchIndex", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DocumentCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastDocumentNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TotalLength")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId")
+                        .IsUnique();
+
+                    b.ToTable("SearchIndexes");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchPosting", b =>
+                {
+                    b.Property<int>("IndexId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DocumentNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TermHash")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DocumentLength")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ImpactKey")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TermFrequency")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("IndexId", "DocumentNumber", "TermHash");
+
+                    b.HasIndex("IndexId", "TermHash", "ImpactKey", "DocumentNumber", "TermFrequency", "DocumentLength")
+                        .HasDatabaseName("IX_SearchPostings_Term");
+
+                    b.ToTable("SearchPostings");
                 });
 
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
@@ -529,6 +615,45 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchDocument", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Sessions.SessionEvent", null)
+                        .WithMany()
+                        .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ResearchAssistant.Core.Search.SearchIndex", null)
+                        .WithMany()
+                        .HasForeignKey("IndexId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchIndex", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchPosting", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Search.SearchDocument", null)
+                        .WithMany()
+                        .HasForeignKey("IndexId", "DocumentNumber")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -198,11 +198,34 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "SearchIndexes",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    DocumentCount = table.Column<long>(type: "INTEGER", nullable: false),
+                    TotalLength = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastDocumentNumber = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SearchIndexes", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SearchIndexes_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "UserKeys",
                 columns: table => new
                 {
                     UserId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
                     WrappedKey = table.Column<byte[]>(type: "BLOB", nullable: false),
+                    WrappedSearchKey = table.Column<byte[]>(type: "BLOB", nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
@@ -313,6 +336,61 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         onDelete: ReferentialAction.Cascade);
                 });
 
+            migrationBuilder.CreateTable(
+                name: "SearchDocuments",
+                columns: table => new
+                {
+                    IndexId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Number = table.Column<long>(type: "INTEGER", nullable: false),
+                    EventId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    Length = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SearchDocuments", x => new { x.IndexId, x.Number });
+                    table.ForeignKey(
+                        name: "FK_SearchDocuments_ChatSessions_SessionId",
+                        column: x => x.SessionId,
+                        principalTable: "ChatSessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_SearchDocuments_SearchIndexes_IndexId",
+                        column: x => x.IndexId,
+                        principalTable: "SearchIndexes",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_SearchDocuments_SessionEvents_EventId",
+                        column: x => x.EventId,
+                        principalTable: "SessionEvents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SearchPostings",
+                columns: table => new
+                {
+                    IndexId = table.Column<int>(type: "INTEGER", nullable: false),
+                    TermHash = table.Column<long>(type: "INTEGER", nullable: false),
+                    DocumentNumber = table.Column<long>(type: "INTEGER", nullable: false),
+                    TermFrequency = table.Column<int>(type: "INTEGER", nullable: false),
+                    DocumentLength = table.Column<int>(type: "INTEGER", nullable: false),
+                    ImpactKey = table.Column<int>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SearchPostings", x => new { x.IndexId, x.DocumentNumber, x.TermHash });
+                    table.ForeignKey(
+                        name: "FK_SearchPostings_SearchDocuments_IndexId_DocumentNumber",
+                        columns: x => new { x.IndexId, x.DocumentNumber },
+                        principalTable: "SearchDocuments",
+                        principalColumns: new[] { "IndexId", "Number" },
+                        onDelete: ReferentialAction.Cascade);
+                });
+
             migrationBuilder.CreateIndex(
                 name: "IX_AspNetRoleClaims_RoleId",
                 table: "AspNetRoleClaims",
@@ -359,6 +437,28 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 name: "IX_Checkpoints_SessionId_CreatedAt",
                 table: "Checkpoints",
                 columns: new[] { "SessionId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SearchDocuments_EventId",
+                table: "SearchDocuments",
+                column: "EventId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SearchDocuments_SessionId",
+                table: "SearchDocuments",
+                column: "SessionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SearchIndexes_UserId",
+                table: "SearchIndexes",
+                column: "UserId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SearchPostings_Term",
+                table: "SearchPostings",
+                columns: new[] { "IndexId", "TermHash", "ImpactKey", "DocumentNumber", "TermFrequency", "DocumentLength" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_SessionEvents_SessionId_ClientId",
@@ -419,7 +519,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 name: "MasterKeyCheck");
 
             migrationBuilder.DropTable(
-                name: "SessionEvents");
+                name: "SearchPostings");
 
             migrationBuilder.DropTable(
                 name: "Summary");
@@ -432,6 +532,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
+
+            migrationBuilder.DropTable(
+                name: "SearchDocuments");
+
+            migrationBuilder.DropTable(
+                name: "SearchIndexes");
+
+            migrationBuilder.DropTable(
+                name: "SessionEvents");
 
             migrationBuilder.DropTable(
                 name: "ChatSessions");

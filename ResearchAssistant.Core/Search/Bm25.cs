@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using ResearchAssistant.Core.Data;
+
+namespace ResearchAssistant.Core.Search;
+
+/// <summary>A user's collection statistics, as BM25 needs them.</summary>
+internal sealed record IndexStats(int IndexId, long DocumentCount, long TotalLength)
+{
+    public double AverageLength => DocumentCount == 0 ? 1 : Math.Max(1.0, (double)TotalLength / DocumentCount);
+}
+
+internal sealed record ScoredDocument(long Number, double Score);
+
+/// <summary>A query term present in the index: its hash, how many documents hold it, and its idf.</summary>
+internal sealed record QueryTerm(long Hash, long DocumentFrequency, double Idf);
+
+/// <summary>
+/// Okapi BM25 over the hashed postings, computed in SQL so only the best documents leave the database:
+/// score(d) = Σ over query terms t in d of idf(t) · tf·(k1+1) / (tf + k1·(1 − b + b·|d|/avgdl)),
+/// with idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)) (never negative, as in Lucene). Both statements read only the
+/// index ranges of the query's terms, so their cost follows how common those terms are, not the size of the index.
+/// </summary>
+internal static class Bm25
+{
+    public const double K1 = 1.2;
+    public const double B = 0.75;
+
+    /// <summary>The average document length <see cref="ImpactKey"/> is computed for (terms); any value is correct, one
+    /// near the real average keeps the early-stopping bound tight.</summary>
+    public const double ReferenceLength = 64;
+    /// <summary>Resolution of the stored key (it is an integer).</summary>
+    public const double ImpactKeyScale = 16;
+
+    /// <summary>Sums of postings up to this many are scored in one SQL aggregate; above it, top-k stops early.</summary>
+    public const long FullScanLimit = 20_000;
+
+    public static double Idf(long documentCount, long documentFrequency) =>
+        Math.Log(1 + (documentCount - documentFrequency + 0.5) / (documentFrequency + 0.5));
+
+    public static double TermScore(double idf, int termFrequency, int documentLength, double averageLength) =>
+        idf * termFrequency * (K1 + 1) / (termFrequency + K1 * (1 - B + B * documentLength / averageLength));
+
+    /// <summary>
+    /// A posting's sort key, lower is better: q = ((1−b)/b · A0 + |d|) / tf, stored as ⌊16·q⌋. With the average length
+    /// A0 the tf part of BM25 is (k1+1) / (1 + k1·b·q/A0), so ordering by q is ordering by impact; with the real average
+    /// A it still bounds the impact of every posting not read yet (<see cref="ImpactBound"/>). Fixed at indexing, as it
+    /// must not depend on statistics that change.
+    /// </summary>
+    public static int ImpactKey(int termFrequency, int documentLength) =>
+        (int)Math.Min(int.MaxValue, Math.Floor(ImpactKeyScale * ((1 - B) / B * ReferenceLength + documentLength) / termFrequency));
+
+    /// <summary>
+    /// The largest tf part of BM25, (k1+1)·tf / (tf + k1·(1 − b + b·|d|/A)), of any posting whose stored key is at least
+    /// <paramref name="storedKey"/>, at average length <paramref name="averageLength"/>. With |d| = q·tf − (1−b)/b·A0
+    /// it is (k1+1) / (1 + k1(1−b)(1 − A0/A)/tf + k1·b·q/A), decreasing in q. When A ≥ A0 it is largest as tf grows;
+    /// when A &lt; A0, at the smallest tf possible, which is 1 or the one that makes |d| = 0 (|d| cannot be negative).
+    /// </summary>
+    public static double ImpactBound(int storedKey, double averageLength)
+    {
+        var q = storedKey / ImpactKeyScale;
+        if (q <= 0)
+        {
+            return K1 + 1;
+        }
+        var lengthTerm = K1 * B * q / averageLength;
+        var frequencyTerm = 0.0;
+        if (averageLength < ReferenceLength)
+        {
+            var smallestTf = Math.Max(1, (1 - B) / B * ReferenceLength / q);
+            frequencyTerm = K1 * (1 - B) / smallestTf * (1 - ReferenceLength / averageLength);
+        }
+        return (K1 + 1) / (1 + frequencyTerm + lengthTerm);
+    }
+
+    public static async Task<IndexStats?> StatsAsync(AppDbContext db, string userId, CancellationToken ct)
+    {
+        var row = await db.SearchIndexes.AsNoTracking().Where(i => i.UserId == userId)
+            .Select(i => new { i.Id, i.DocumentCount, i.TotalLength }).FirstOrDefaultAsync(ct);
+        return row is null ? null : new IndexStats(row.Id, row.DocumentCount, row.TotalLength);
+    }
+
+    /// <summary>
+    /// The best <paramref name="take"/> documents for the hashed terms, best first (ties: newest first), optionally
+    /// only those of one session. Exact either way: few postings are scored all at once in SQL; when a term is common,
+    /// <see cref="PrunedTopK"/> reads each term's best postings first and stops once nothing unread can enter the top.
+    /// </summary>
+    public static async Task<List<ScoredDocument>> TopAsync(AppDbContext db, IndexStats stats, IReadOnlyList<long> termHashes, Guid? sessionId, int take, CancellationToken ct)
+    {
+        if (termHashes.Count == 0 || take <= 0)
+        {
+            return [];
+        }
+        var frequencies = await DocumentFrequenciesAsync(db, stats.IndexId, termHashes, ct);
+        var present = termHashes.Where(frequencies.ContainsKey).ToList();
+        if (present.Count == 0)
+        {
+            return [];
+        }
+        var terms = present.Select(h => new QueryTerm(h, frequencies[h], Idf(stats.DocumentCount, frequencies[h]))).ToList();
+        if (terms.Sum(t => t.DocumentFrequency) > FullScanLimit)
+        {
+            return await PrunedTopK.RunAsync(db, stats, terms, sessionId, take, ct);
+        }
+        return await FullScanAsync(db, stats, terms, sessionId, take, ct);
+    }
+
+    /// <summary>Scores every posting of the query's terms in one SQL aggregate and keeps the best.</summary>
+    public static async Task<List<ScoredDocument>> FullScanAsync(AppDbContext db, IndexStats stats, IReadOnlyList<QueryTerm> terms, Guid? sessionId, int take, CancellationToken ct)
+    {
+        var args = new List<object> { stats.IndexId };
+        var weights = new StringBuilder("CASE m.\"TermHash\"");
+        var inList = new StringBuilder();
+        foreach (var term in terms)
+        {
+            weights.Append(CultureInfo.InvariantCulture, $" WHEN {{{args.Count}}} THEN {{{args.Count + 1}}}");
+            inList.Append(inList.Length == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"{{{args.Count}}}");
+            args.Add(term.Hash);
+            args.Add(term.Idf);
+        }
+        weights.Append(" END");
+        var k1 = Arg(args, K1);
+        var k1Plus1 = Arg(args, K1 + 1);
+        var oneMinusB = Arg(args, 1 - B);
+        var bOverAvg = Arg(args, B / stats.AverageLength);
+        var limit = Arg(args, take);
+        var sessionJoin = "";
+        if (sessionId is { } session)
+        {
+            sessionJoin = $"""JOIN "SearchDocuments" d ON d."IndexId" = p."IndexId" AND d."Number" = p."DocumentNumber" AND d."SessionId" = {Arg(args, session)}""";
+        }
+        // The matching postings are gathered first (MATERIALIZED, on both providers): grouped in one query, SQLite
+        // prefers to walk the primary key in document order to save the GROUP BY's sort, which reads every posting
+        // of the user instead of the query terms' ranges. CAST keeps the arithmetic in floating point on PostgreSQL.
+        var sql = $"""
+            WITH matches AS MATERIALIZED (
+                SELECT p."DocumentNumber" AS "Number", p."TermHash" AS "TermHash", p."TermFrequency" AS "Tf", p."DocumentLength" AS "Length"
+                FROM "SearchPostings" p {sessionJoin}
+                WHERE p."IndexId" = {"{0}"} AND p."TermHash" IN ({inList})
+            )
+            SELECT m."Number" AS "Number",
+                   SUM(({weights}) * CAST(m."Tf" AS DOUBLE PRECISION) * {k1Plus1}
+                       / (m."Tf" + {k1} * ({oneMinusB} + {bOverAvg} * m."Length"))) AS "Score"
+            FROM matches m
+            GROUP BY m."Number"
+            ORDER BY "Score" DESC, m."Number" DESC
+            LIMIT {limit}
+            """;
+        // Not composed with LINQ: EF would wrap it in a subquery, and an outer query need not keep the inner order.
+        var rows = await db.Database.SqlQuery<ScoredRow>(FormattableStringFactory.Create(sql, args.ToArray())).ToListAsync(ct);
+        return rows.Select(r => new ScoredDocument(r.Number, r.Score)).ToList();
+    }
+
+    /// <summary>How many documents of the index contain each term (df); terms in none are absent.</summary>
+    private static async Task<Dictionary<long, long>> DocumentFrequenciesAsync(AppDbContext db, int indexId, IReadOnlyList<long> termHashes, CancellationToken ct)
+    {
+        var args = new List<object> { indexId };
+        var inList = string.Join(", ", termHashes.Select(h => Arg(args, h)));
+        var sql = $"""
+            SELECT p."TermHash" AS "TermHash", COUNT(*) AS "Frequency"
+            FROM "SearchPostings" p
+            WHERE p."IndexId" = {"{0}"} AND p."TermHash" IN ({inList})
+            GROUP BY p."TermHash"
+            """;
+        var rows = await db.Database.SqlQuery<FrequencyRow>(FormattableStringFactory.Create(sql, args.ToArray())).ToListAsync(ct);
+        return rows.ToDictionary(r => r.TermHash, r => r.Frequency);
+    }
+
+    /// <summary>Adds a parameter and returns its placeholder.</summary>
+    internal static string Arg(List<object> args, object value)
+    {
+        args.Add(value);
+        return "{" + (args.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
+    }
+
+    private sealed class ScoredRow
+    {
+        public long Number { get; set; }
+        public double Score { get; set; }
+    }
+
+    private sealed class FrequencyRow
+    {
+        public long TermHash { get; set; }
+        public long Frequency { get; set; }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using ResearchAssistant.Core.Search;
+using ResearchAssistant.Core.Sessions;
+
+namespace ResearchAssistant.SearchBenchmarks;
+
+internal sealed record ProviderResult(
+    string Provider, string Engine, string Setup, TimeSpan SeedTime, string Storage, long Postings,
+    IReadOnlyList<Samples> Search, Samples SearchAll, Samples IndexOnly, Samples StoreWithIndex, Samples StoreWithoutIndex,
+    Samples Jump, Samples Recall, double AverageHits);
+
+/// <summary>The timed part: each call is one Stopwatch sample, on a database nothing else writes to meanwhile.</summary>
+internal static class Measurements
+{
+    public static async Task<(List<Samples> ByKind, Samples All, double AverageHits)> SearchAsync(BenchDatabase bench, SeededUser user, int perKind, int seed)
+    {
+        var random = new Random(seed);
+        var kinds = new (string Name, Func<string> Make)[]
+        {
+            ("one word from a message", () => Pick(Words(random, user), random, 1)),
+            ("three words from a message", () => Pick(Words(random, user), random, 3)),
+            ("two of the 20 most common words (df 4-40%)", () => string.Join(' ', Corpus.DomainWords.OrderBy(_ => random.Next()).Take(2).Select(d => d.Word))),
+            ("a pasted sentence (12 words)", () => Sentence(random, user, 12)),
+        };
+        var queries = kinds.SelectMany((k, i) => Enumerable.Range(0, perKind).Select(_ => (Kind: i, Query: k.Make()))).OrderBy(_ => random.Next()).ToList();
+
+        // Warm-up: JIT, connection pools, the database's page cache.
+        foreach (var (_, query) in queries.Take(30))
+        {
+            await bench.Search.SearchAsync(user.UserId, query);
+        }
+        var byKind = kinds.Select(k => new Samples(k.Name)).ToList();
+        var all = new Samples("all searches");
+        long hits = 0;
+        foreach (var (kind, query) in queries)
+        {
+            var clock = Stopwatch.StartNew();
+            var response = await bench.Search.SearchAsync(user.UserId, query);
+            clock.Stop();
+            byKind[kind].Add(clock.Elapsed);
+            all.Add(clock.Elapsed);
+            hits += response.Hits.Count;
+            if (response.Hits.Count == 0 && kind != 3)
+            {
+                throw new InvalidOperationException($"The query '{query}' found nothing: the benchmark's corpus or the index is broken.");
+            }
+        }
+        return (byKind, all, (double)hits / queries.Count);
+    }
+
+    /// <summary>
+    /// Indexing cost on top of an index of 100,000 messages: new messages (questions and answers alternately) are
+    /// appended to a second conversation; odd ones are stored without indexing, to measure the whole store both ways.
+    /// </summary>
+    public static async Task<(Samples IndexOnly, Samples With, Samples Without)> IndexingAsync(BenchDatabase bench, Corpus corpus, SeededUser user, int count, int seed)
+    {
+        var random = new Random(seed);
+        var cipher = await bench.Protector.ForUserAsync(user.UserId);
+        var sessionId = Guid.CreateVersion7();
+        await using (var db = await bench.Contexts.CreateDbContextAsync())
+        {
+            var now = DateTimeOffset.UtcNow;
+            db.ChatSessions.Add(new ChatSession
+            {
+                Id = sessionId, OwnerId = user.UserId, TitleCipher = cipher.Encrypt("indexing"), CreatedAt = now, LastActivityAt = now, Version = Guid.NewGuid(),
+            });
+            await db.SaveChangesAsync();
+        }
+        var indexOnly = new Samples("index one message (SearchIndexer.IndexAsync)");
+        var with = new Samples("store a message, indexed (insert + index + commit)");
+        var without = new Samples("store a message, not indexed (insert + commit)");
+        for (var i = 0; i < count + 20; i++)
+        {
+            var isUser = i % 4 < 2;
+            var text = isUser ? corpus.Question(random) : corpus.Answer(random);
+            var indexed = i % 2 == 0;
+            var total = Stopwatch.StartNew();
+            await using var db = await bench.Contexts.CreateDbContextAsync();
+            await using var tx = await db.Database.BeginTransactionAsync();
+            var evt = new SessionEvent
+            {
+                Id = Guid.CreateVersion7(), SessionId = sessionId, Seq = i + 1, Kind = isUser ? EventKind.UserMessage : EventKind.AssistantMessage,
+                Author = user.UserId, ContentCipher = cipher.Encrypt(text), Status = EventStatus.Complete, CreatedAt = DateTimeOffset.UtcNow,
+            };
+            db.SessionEvents.Add(evt);
+            await db.SaveChangesAsync();
+            if (indexed)
+            {
+                var index = Stopwatch.StartNew();
+                await SearchIndexer.IndexAsync(db, user.UserId, cipher, sessionId, evt.Id, text, CancellationToken.None);
+                index.Stop();
+                if (i >= 20) indexOnly.Add(index.Elapsed);
+            }
+            await tx.CommitAsync();
+            total.Stop();
+            if (i >= 20) (indexed ? with : without).Add(total.Elapsed);
+        }
+        return (indexOnly, with, without);
+    }
+
+    /// <summary>Opening the conversation at a random message (uniform over 100,000, so nearly always deep in history).</summary>
+    public static async Task<Samples> JumpAsync(BenchDatabase bench, SeededUser user, int count, int seed)
+    {
+        var random = new Random(seed);
+        var samples = new Samples("open the conversation at a message (GetConversationAroundAsync)");
+        for (var i = 0; i < count + 10; i++)
+        {
+            var target = user.MessageIds[random.Next(user.MessageIds.Count)];
+            var clock = Stopwatch.StartNew();
+            var window = await bench.Chat.GetConversationAroundAsync(user.UserId, user.SessionId, target);
+            clock.Stop();
+            if (window is null || window.FocusId != target || window.View.Messages.All(m => m.Id != target))
+            {
+                throw new InvalidOperationException("The window does not hold the message it was opened at.");
+            }
+            if (i >= 10) samples.Add(clock.Elapsed);
+        }
+        return samples;
+    }
+
+    /// <summary>The assembler's call: three words, one conversation of 100,000 messages, the 40 newest excluded.</summary>
+    public static async Task<Samples> RecallAsync(BenchDatabase bench, SeededUser user, int count, int seed)
+    {
+        var random = new Random(seed);
+        var exclude = user.MessageIds.TakeLast(40).ToHashSet();
+        var samples = new Samples("recall in one conversation (RecallAsync, take 10)");
+        for (var i = 0; i < count + 10; i++)
+        {
+            var query = Pick(Words(random, user), random, 3);
+            var clock = Stopwatch.StartNew();
+            await bench.Search.RecallAsync(user.UserId, user.SessionId, query, exclude, 10, CancellationToken.None);
+            clock.Stop();
+            if (i >= 10) samples.Add(clock.Elapsed);
+        }
+        return samples;
+    }
+
+    public static async Task<long> PostingsAsync(BenchDatabase bench)
+    {
+        await using var db = await bench.Contexts.CreateDbContextAsync();
+        return await db.SearchPostings.LongCountAsync();
+    }
+
+    private static List<string> Words(Random random, SeededUser user) =>
+        Corpus.ContentWordsOf(user.SampleTexts[random.Next(user.SampleTexts.Count)]);
+
+    private static string Pick(List<string> words, Random random, int count) =>
+        string.Join(' ', words.OrderBy(_ => random.Next()).Take(count));
+
+    private static string Sentence(Random random, SeededUser user, int length)
+    {
+        var words = user.SampleTexts[random.Next(user.SampleTexts.Count)].Split(' ');
+        var start = random.Next(Math.Max(1, words.Length - length));
+        return string.Join(' ', words.Skip(start).Take(length));
+    }
+}

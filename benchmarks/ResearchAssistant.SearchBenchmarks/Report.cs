@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace ResearchAssistant.SearchBenchmarks;
+
+internal static partial class Report
+{
+    public const double SearchTargetMs = 50;
+    public const double IndexTargetMs = 2;
+
+    public static string Render(Options options, DateTimeOffset started, TimeSpan total, IReadOnlyList<ProviderResult> results)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("## Driver output").AppendLine();
+        var scope = string.Create(CultureInfo.InvariantCulture,
+            $"Run {started:yyyy-MM-dd HH:mm} UTC, {total.TotalMinutes:F0} min in all. One user, one conversation of {options.Messages:N0} messages ");
+        md.AppendLine(scope + string.Create(CultureInfo.InvariantCulture,
+            $"(questions 8-60 words, answers 60-320, Zipfian vocabulary of {Corpus.VocabularySize:N0} words, English stop words at the top ranks, ") +
+            "20 domain words in 4-40% of messages), every message indexed. " +
+            "Times are wall-clock per call (Stopwatch) through the real Core services, in milliseconds; p95 is nearest-rank.").AppendLine();
+        md.AppendLine(Machine()).AppendLine();
+        foreach (var r in results)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"### {r.Provider} ({r.Engine})").AppendLine();
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"Setup: {r.Setup}. Seeding took {r.SeedTime.TotalSeconds:F0} s. ") +
+                string.Create(CultureInfo.InvariantCulture, $"Postings: {r.Postings:N0}; storage: {r.Storage}. Searches returned {r.AverageHits:F1} hits on average (20 at most).")).AppendLine();
+            md.AppendLine("| operation | n | median | p95 | max | p95 within target |");
+            md.AppendLine("|---|---|---|---|---|---|");
+            md.AppendLine(r.SearchAll.Row(SearchTargetMs).Replace("| all searches |", $"| **search, all queries** (target p95 ≤ {SearchTargetMs} ms) |"));
+            foreach (var kind in r.Search)
+            {
+                md.AppendLine(Prefix(kind.Row(SearchTargetMs), "search: "));
+            }
+            md.AppendLine(r.IndexOnly.Row(IndexTargetMs).Replace("| index one message", $"| **index one message** (target p95 ≤ {IndexTargetMs} ms)"));
+            md.AppendLine(r.StoreWithIndex.Row() + " |");
+            md.AppendLine(r.StoreWithoutIndex.Row() + " |");
+            md.AppendLine(r.Jump.Row() + " |");
+            md.AppendLine(r.Recall.Row() + " |");
+            md.AppendLine();
+        }
+        return md.ToString();
+    }
+
+    private static string Prefix(string row, string prefix) => "| " + prefix + row[2..];
+
+    private static string Machine()
+    {
+        static string Read(string path, Func<string, string?> pick)
+        {
+            try
+            {
+                return File.Exists(path) ? pick(File.ReadAllText(path)) ?? "n/a" : "n/a";
+            }
+            catch (IOException)
+            {
+                return "n/a";
+            }
+        }
+        var cpu = Read("/proc/cpuinfo", t => t.Split('\n').FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim());
+        var memory = Read("/proc/meminfo", t =>
+        {
+            var line = t.Split('\n').FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
+            return line is null ? null : string.Create(CultureInfo.InvariantCulture, $"{long.Parse(Digits().Match(line).Value, CultureInfo.InvariantCulture) / 1024.0 / 1024.0:F1} GiB");
+        });
+        var os = Read("/etc/os-release", t => t.Split('\n').FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"'));
+        var load = Read("/proc/loadavg", t => string.Join(' ', t.Split(' ').Take(3)));
+        return $"""
+            - CPU: {cpu}, {Environment.ProcessorCount} logical cores, shared with other work on the machine (load average at the end: {load})
+            - Memory: {memory}
+            - OS: {os} ({RuntimeInformation.OSDescription.Trim()})
+            - .NET: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}, server GC {System.Runtime.GCSettings.IsServerGC}, Release build: {!IsDebug()}
+            """;
+    }
+
+    private static bool IsDebug()
+    {
+#if DEBUG
+        return true;
+#else
+        return false;
+#endif
+    }
+
+    [GeneratedRegex(@"\d+")]
+    private static partial Regex Digits();
+}
