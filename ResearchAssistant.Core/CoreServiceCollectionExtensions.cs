@@ -37,6 +37,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Summarizer>();
         services.AddHostedService(sp => sp.GetRequiredService<Summarizer>());
         services.AddSingleton<IMessageRecall, SearchRecall>();
+        services.AddSingleton<TurnContextBuilder>();
         services.AddSingleton<Accounts.UserProfileService>();
         services.AddSingleton<SessionBus>();
         if (database.Provider == DatabaseProvider.Postgres)

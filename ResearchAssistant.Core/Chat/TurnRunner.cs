@@ -21,11 +21,9 @@ namespace ResearchAssistant.Core.Chat;
 public sealed class TurnRunner(
     IDbContextFactory<AppDbContext> contexts,
     IChatModel model,
-    ContextAssembler assembler,
+    TurnContextBuilder contextBuilder,
     ITokenCounter tokenCounter,
-    IMessageRecall recall,
     Summarizer summarizer,
-    Accounts.UserProfileService profiles,
     SessionBus bus,
     ContentProtector protector,
     ISessionTurnLock turnLock,
@@ -199,7 +197,7 @@ public sealed class TurnRunner(
         AssembledContext assembled;
         try
         {
-            assembled = await AssembleAsync(db, worker, userMessageId, cipher);
+            assembled = await contextBuilder.BuildAsync(worker.OwnerId, worker.SessionId, userMessageId, _shutdown.Token);
         }
         catch (ContextTooLargeException ex)
         {
@@ -239,21 +237,6 @@ public sealed class TurnRunner(
         {
             summarizer.Schedule(worker.OwnerId, worker.SessionId, answer.Id);
         }
-    }
-
-    private async Task<AssembledContext> AssembleAsync(AppDbContext db, SessionWorker worker, Guid questionId, UserCipher cipher)
-    {
-        var options = assembler.Options;
-        var branch = await BranchReader.ReadEndingAtAsync(db, worker.SessionId, questionId, options.MaxRecentMessages, _shutdown.Token);
-        var views = branch.Messages.Select(m => BranchReader.ToView(m, null, cipher)).ToList();
-        var question = views[^1].Text;
-        var sources = new ContextSources(
-            await profiles.GetPreferencesAsync(worker.OwnerId, _shutdown.Token),
-            views,
-            branch.HasOlder,
-            windowStart => SummaryStore.FindAboveAsync(db, worker.SessionId, windowStart, cipher, _shutdown.Token),
-            (windowStart, exclude) => recall.RecallAsync(worker.OwnerId, worker.SessionId, question, windowStart, exclude, options.MaxRecalled, _shutdown.Token));
-        return await assembler.AssembleAsync(model.Name, sources);
     }
 
     /// <summary>Writes the answer's final text and status once; it is immutable afterwards.</summary>

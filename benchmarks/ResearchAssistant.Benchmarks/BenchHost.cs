@@ -29,6 +29,7 @@ internal sealed class BenchHost : IAsyncDisposable
     public ResearchAssistant.Core.Sessions.BranchService Branches => _services.GetRequiredService<ResearchAssistant.Core.Sessions.BranchService>();
     public GatedTurnLock Gate => _services.GetRequiredService<GatedTurnLock>();
     public ContentProtector Protector => _services.GetRequiredService<ContentProtector>();
+    public ResearchAssistant.Core.Context.TurnContextBuilder ContextBuilder => _services.GetRequiredService<ResearchAssistant.Core.Context.TurnContextBuilder>();
     public IDbContextFactory<AppDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<AppDbContext>>();
 
     public static async Task<BenchHost> StartAsync(DatabaseProvider provider, string connectionString, string dataDirectory, CancellationToken ct)

@@ -15,6 +15,8 @@ internal enum Operation
     Turn,
     /// <summary>GetConversationAsync after a rewind: also finds the answers kept below the leaf and the newest branch's leaf.</summary>
     OpenRewound,
+    /// <summary>TurnContextBuilder.BuildAsync for the question just answered: window, preferences, summary, recall, budget.</summary>
+    Assemble,
 }
 
 internal sealed record Sample(double Milliseconds, IReadOnlyList<SqlStatement> Statements);
@@ -173,6 +175,13 @@ internal static class ProviderRun
                 });
                 current[size] += 2;
                 branch[size] += 2;
+
+                // What the next turn's prompt would be built from, for the question just answered (issue 4's target).
+                var (assemble, assembled) = await PhaseAsync(sql, result, () => host.ContextBuilder.BuildAsync(owner, sessionId, sent.MessageId, ct));
+                if (assembled.Plan.TotalTokens > assembled.Plan.Budget)
+                {
+                    throw new InvalidOperationException($"A prompt of {assembled.Plan.TotalTokens} tokens was built for a budget of {assembled.Plan.Budget}.");
+                }
                 sql.CaptureParameters = false;
 
                 if (round >= 0)
@@ -180,6 +189,7 @@ internal static class ProviderRun
                     Add(result, size, Operation.Open, open);
                     Add(result, size, Operation.Append, append);
                     Add(result, size, Operation.Turn, turn);
+                    Add(result, size, Operation.Assemble, assemble);
                 }
             }
             if (round == -options.Warmup || (round + 1) % 10 == 0)
