@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using ResearchAssistant.Core.Data;
@@ -115,21 +114,20 @@ internal static class Bm25
         var inList = new StringBuilder();
         foreach (var term in terms)
         {
-            weights.Append(CultureInfo.InvariantCulture, $" WHEN {{{args.Count}}} THEN {{{args.Count + 1}}}");
-            inList.Append(inList.Length == 0 ? "" : ", ").Append(CultureInfo.InvariantCulture, $"{{{args.Count}}}");
-            args.Add(term.Hash);
-            args.Add(term.Idf);
+            var hash = RawSql.Arg(args, term.Hash);
+            weights.Append(CultureInfo.InvariantCulture, $" WHEN {hash} THEN {RawSql.Arg(args, term.Idf)}");
+            inList.Append(inList.Length == 0 ? "" : ", ").Append(hash);
         }
         weights.Append(" END");
-        var k1 = Arg(args, K1);
-        var k1Plus1 = Arg(args, K1 + 1);
-        var oneMinusB = Arg(args, 1 - B);
-        var bOverAvg = Arg(args, B / stats.AverageLength);
-        var limit = Arg(args, take);
+        var k1 = RawSql.Arg(args, K1);
+        var k1Plus1 = RawSql.Arg(args, K1 + 1);
+        var oneMinusB = RawSql.Arg(args, 1 - B);
+        var bOverAvg = RawSql.Arg(args, B / stats.AverageLength);
+        var limit = RawSql.Arg(args, take);
         var sessionJoin = "";
         if (sessionId is { } session)
         {
-            sessionJoin = $"""JOIN "SearchDocuments" d ON d."IndexId" = p."IndexId" AND d."Number" = p."DocumentNumber" AND d."SessionId" = {Arg(args, session)}""";
+            sessionJoin = $"""JOIN "SearchDocuments" d ON d."IndexId" = p."IndexId" AND d."Number" = p."DocumentNumber" AND d."SessionId" = {RawSql.Arg(args, RawSql.Guid(db, session))}""";
         }
         // The matching postings are gathered first (MATERIALIZED, on both providers): grouped in one query, SQLite
         // prefers to walk the primary key in document order to save the GROUP BY's sort, which reads every posting
@@ -138,7 +136,7 @@ internal static class Bm25
             WITH matches AS MATERIALIZED (
                 SELECT p."DocumentNumber" AS "Number", p."TermHash" AS "TermHash", p."TermFrequency" AS "Tf", p."DocumentLength" AS "Length"
                 FROM "SearchPostings" p {sessionJoin}
-                WHERE p."IndexId" = {"{0}"} AND p."TermHash" IN ({inList})
+                WHERE p."IndexId" = @p0 AND p."TermHash" IN ({inList})
             )
             SELECT m."Number" AS "Number",
                    SUM(({weights}) * CAST(m."Tf" AS DOUBLE PRECISION) * {k1Plus1}
@@ -148,42 +146,21 @@ internal static class Bm25
             ORDER BY "Score" DESC, m."Number" DESC
             LIMIT {limit}
             """;
-        // Not composed with LINQ: EF would wrap it in a subquery, and an outer query need not keep the inner order.
-        var rows = await db.Database.SqlQuery<ScoredRow>(FormattableStringFactory.Create(sql, args.ToArray())).ToListAsync(ct);
-        return rows.Select(r => new ScoredDocument(r.Number, r.Score)).ToList();
+        return await RawSql.QueryAsync(db, sql, args, r => new ScoredDocument(r.GetInt64(0), r.GetDouble(1)), ct);
     }
 
     /// <summary>How many documents of the index contain each term (df); terms in none are absent.</summary>
     private static async Task<Dictionary<long, long>> DocumentFrequenciesAsync(AppDbContext db, int indexId, IReadOnlyList<long> termHashes, CancellationToken ct)
     {
         var args = new List<object> { indexId };
-        var inList = string.Join(", ", termHashes.Select(h => Arg(args, h)));
+        var inList = string.Join(", ", termHashes.Select(h => RawSql.Arg(args, h)));
         var sql = $"""
-            SELECT p."TermHash" AS "TermHash", COUNT(*) AS "Frequency"
+            SELECT p."TermHash", COUNT(*)
             FROM "SearchPostings" p
-            WHERE p."IndexId" = {"{0}"} AND p."TermHash" IN ({inList})
+            WHERE p."IndexId" = @p0 AND p."TermHash" IN ({inList})
             GROUP BY p."TermHash"
             """;
-        var rows = await db.Database.SqlQuery<FrequencyRow>(FormattableStringFactory.Create(sql, args.ToArray())).ToListAsync(ct);
-        return rows.ToDictionary(r => r.TermHash, r => r.Frequency);
-    }
-
-    /// <summary>Adds a parameter and returns its placeholder.</summary>
-    internal static string Arg(List<object> args, object value)
-    {
-        args.Add(value);
-        return "{" + (args.Count - 1).ToString(CultureInfo.InvariantCulture) + "}";
-    }
-
-    private sealed class ScoredRow
-    {
-        public long Number { get; set; }
-        public double Score { get; set; }
-    }
-
-    private sealed class FrequencyRow
-    {
-        public long TermHash { get; set; }
-        public long Frequency { get; set; }
+        var rows = await RawSql.QueryAsync(db, sql, args, r => (Hash: r.GetInt64(0), Count: r.GetInt64(1)), ct);
+        return rows.ToDictionary(r => r.Hash, r => r.Count);
     }
 }

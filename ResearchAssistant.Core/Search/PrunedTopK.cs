@@ -1,49 +1,71 @@
-using System.Runtime.CompilerServices;
+using System.Globalization;
 using System.Text;
-using Microsoft.EntityFrameworkCore;
 using ResearchAssistant.Core.Data;
 
 namespace ResearchAssistant.Core.Search;
 
 /// <summary>
-/// Exact BM25 top-k without reading every posting of a common term (a threshold algorithm, after Fagin). Each term's
-/// postings are read best first (<see cref="Bm25.ImpactKey"/>) down to a depth; a document seen for some terms is
-/// completed with its other postings by key lookups if it could still reach the top; and the search stops when the
-/// k-th best score beats the best any document not seen yet could have (the sum of each term's bound at its depth).
-/// Otherwise the depth grows, and at the longest list's length it is simply the full scan.
+/// Exact BM25 top-k without reading every posting of a common term: a threshold algorithm (after Fagin) with MaxScore's
+/// essential lists. Rare terms, which decide most rankings, are read whole; each common term's postings are read best
+/// first (<see cref="Bm25.ImpactKey"/>) down to a depth. A document seen for some terms is completed with its other
+/// postings by key lookups if it could still reach the top, and the search stops when the k-th best score beats the
+/// most any document not seen could have: the sum of the common terms' bounds at their depth. If it does not, the next
+/// round either reads deeper, or reads whole the common terms with the largest bounds (the "essential" ones), so that
+/// the others' bounds add up to less than the k-th score, whichever reads less; when both would read a good share of
+/// all the postings, it is simply the full scan.
 /// </summary>
 internal static class PrunedTopK
 {
     private const int InitialDepth = 500;
     private const int DepthGrowth = 4;
-    private const int CompletionBatch = 500;
+    /// <summary>(document, term) pairs per completion statement.</summary>
+    private const int CompletionBatch = 1_000;
+    /// <summary>Terms in at most this many documents are read whole: cheap, and their high idf would make a loose bound.</summary>
+    private const long ReadWholeLimit = 5_000;
+    /// <summary>Another round is tried only when it reads at most this share of all the postings.</summary>
+    private const double NextRoundShare = 0.3;
+    /// <summary>More documents than this to complete means the bound is far off: the full scan is cheaper.</summary>
+    private const int MaxCompletions = 4_000;
 
-    /// <param name="initialDepth">How many postings of each term the first round reads (tests use small ones).</param>
     /// <param name="sessionId">Only documents of this session (each term's list is then read through the session filter).</param>
+    /// <param name="initialDepth">How many postings of each common term the first round reads (tests use small ones).</param>
+    /// <param name="readWholeLimit">Terms in at most this many documents are read whole (tests use small ones).</param>
     public static async Task<List<ScoredDocument>> RunAsync(AppDbContext db, IndexStats stats, IReadOnlyList<QueryTerm> terms, Guid? sessionId, int take,
-        CancellationToken ct, int initialDepth = InitialDepth)
+        CancellationToken ct, int initialDepth = InitialDepth, long readWholeLimit = ReadWholeLimit, Action<string>? trace = null)
     {
         var average = stats.AverageLength;
-        var longest = terms.Max(t => t.DocumentFrequency);
-        for (long depth = initialDepth; depth < longest; depth *= DepthGrowth)
+        var all = terms.Sum(t => t.DocumentFrequency);
+        var readWhole = terms.Select(t => t.DocumentFrequency <= readWholeLimit).ToArray();
+        var wholeRead = new bool[terms.Count];
+        var whole = new List<Posting>();
+        long depth = initialDepth;
+        while (true)
         {
+            // Whole lists are read once (null: no limit; 0: read already); the others down to the depth.
+            var limits = terms.Select((_, i) => readWhole[i] ? (wholeRead[i] ? 0 : null) : (int?)(int)Math.Min(depth, int.MaxValue)).ToArray();
+            var heads = await ReadHeadsAsync(db, stats.IndexId, terms, sessionId, limits, ct);
+            whole.AddRange(heads.Where(p => readWhole[p.Term]));
+            for (var t = 0; t < terms.Count; t++)
+            {
+                wholeRead[t] |= readWhole[t];
+            }
+
             var candidates = new Dictionary<long, Candidate>();
-            var bounds = new double[terms.Count];
-            uint truncated = 0;
-            var heads = await ReadHeadsAsync(db, stats.IndexId, terms, sessionId, (int)depth, ct);
             var deepestKey = new int[terms.Count];
             var read = new int[terms.Count];
-            foreach (var row in heads)
+            foreach (var row in heads.Where(p => !readWhole[p.Term]).Concat(whole))
             {
                 var candidate = candidates.TryGetValue(row.DocumentNumber, out var c) ? c : candidates[row.DocumentNumber] = new Candidate();
                 candidate.Add(row.Term, Bm25.TermScore(terms[row.Term].Idf, row.TermFrequency, row.DocumentLength, average));
                 deepestKey[row.Term] = Math.Max(deepestKey[row.Term], row.ImpactKey);
                 read[row.Term]++;
             }
+            uint truncated = 0;
+            var bounds = new double[terms.Count];
             for (var t = 0; t < terms.Count; t++)
             {
-                // A list that gave fewer than asked is complete (within the session, that can be well before df).
-                if (read[t] == depth)
+                // A list that gave fewer than asked is complete (within a session, that can be well before df).
+                if (!readWhole[t] && read[t] == depth)
                 {
                     truncated |= 1u << t;
                     bounds[t] = terms[t].Idf * Bm25.ImpactBound(deepestKey[t], average);
@@ -56,6 +78,11 @@ internal static class PrunedTopK
             var incomplete = candidates
                 .Where(c => (c.Value.Seen & truncated) != truncated && c.Value.Score + MissingBound(c.Value.Seen, truncated, bounds) >= floor)
                 .Select(c => c.Key).ToList();
+            trace?.Invoke($"depth {depth}: {heads.Count} rows, {candidates.Count} candidates, {incomplete.Count} to complete, truncated {System.Numerics.BitOperations.PopCount(truncated)}");
+            if (incomplete.Count > MaxCompletions)
+            {
+                break;
+            }
             await CompleteAsync(db, stats.IndexId, terms, truncated, incomplete, candidates, average, ct);
             foreach (var (_, candidate) in candidates)
             {
@@ -66,63 +93,125 @@ internal static class PrunedTopK
                 .Select(c => new ScoredDocument(c.Key, c.Value.Score))
                 .OrderByDescending(d => d.Score).ThenByDescending(d => d.Number)
                 .Take(take).ToList();
-            var unseen = bounds.Sum();
             // Every list read to its end (possible within a session), or nothing unread can beat the k-th: exact.
-            if (truncated == 0 || best.Count == take && best[^1].Score > unseen)
+            if (truncated == 0 || best.Count == take && best[^1].Score > bounds.Sum())
             {
                 return best;
+            }
+
+            // Next round: deeper, or the essential terms whole, whichever reads less; or the full scan.
+            var kth = best.Count == take ? best[^1].Score : 0;
+            var deeperCost = terms.Select((t, i) => (truncated & (1u << i)) != 0 ? Math.Min(t.DocumentFrequency, depth * DepthGrowth) : 0).Sum();
+            var (essential, essentialCost) = Essential(terms, truncated, bounds, kth, depth);
+            trace?.Invoke($"  k-th {kth:F2} vs unseen {bounds.Sum():F2}; deeper reads {deeperCost}, essential ({essential.Count}) reads {essentialCost}, all {all}");
+            if (Math.Min(deeperCost, essentialCost) > NextRoundShare * all)
+            {
+                break;
+            }
+            if (essentialCost <= deeperCost)
+            {
+                foreach (var t in essential)
+                {
+                    readWhole[t] = true;
+                }
+            }
+            else
+            {
+                depth *= DepthGrowth;
             }
         }
         return await Bm25.FullScanAsync(db, stats, terms, sessionId, take, ct);
     }
 
-    /// <summary>The best <paramref name="depth"/> postings of each term, in one statement (a UNION ALL of index ranges).</summary>
-    private static async Task<List<Posting>> ReadHeadsAsync(AppDbContext db, int indexId, IReadOnlyList<QueryTerm> terms, Guid? sessionId, int depth, CancellationToken ct)
+    /// <summary>
+    /// The truncated terms that must be read whole so that the bounds of the rest add up to less than the k-th score
+    /// (largest bounds first), and what the next round would then read. Unreachable (long.MaxValue) without a k-th.
+    /// </summary>
+    private static (List<int> Terms, long Cost) Essential(IReadOnlyList<QueryTerm> terms, uint truncated, double[] bounds, double kth, long depth)
     {
-        var args = new List<object> { indexId, depth };
+        if (kth <= 0)
+        {
+            return ([], long.MaxValue);
+        }
+        var byBound = Enumerable.Range(0, terms.Count).Where(t => (truncated & (1u << t)) != 0).OrderByDescending(t => bounds[t]).ToList();
+        var rest = byBound.Sum(t => bounds[t]);
+        var essential = new List<int>();
+        foreach (var t in byBound)
+        {
+            if (rest < kth)
+            {
+                break;
+            }
+            essential.Add(t);
+            rest -= bounds[t];
+        }
+        var cost = byBound.Sum(t => essential.Contains(t) ? terms[t].DocumentFrequency : Math.Min(terms[t].DocumentFrequency, depth));
+        return (essential, cost);
+    }
+
+    /// <summary>
+    /// The best postings of each term, up to its limit (null: all of them; 0: none), in one statement (a UNION ALL of
+    /// index ranges).
+    /// </summary>
+    private static async Task<List<Posting>> ReadHeadsAsync(AppDbContext db, int indexId, IReadOnlyList<QueryTerm> terms, Guid? sessionId, int?[] limits, CancellationToken ct)
+    {
+        var args = new List<object> { indexId };
         var sessionJoin = sessionId is { } session
-            ? $"""JOIN "SearchDocuments" d ON d."IndexId" = p."IndexId" AND d."Number" = p."DocumentNumber" AND d."SessionId" = {Bm25.Arg(args, session)}"""
+            ? $"""JOIN "SearchDocuments" d ON d."IndexId" = p."IndexId" AND d."Number" = p."DocumentNumber" AND d."SessionId" = {RawSql.Arg(args, RawSql.Guid(db, session))}"""
             : "";
         var sql = new StringBuilder();
-        foreach (var term in terms)
+        for (var t = 0; t < terms.Count; t++)
         {
+            if (limits[t] == 0)
+            {
+                continue;
+            }
+            var limit = limits[t] is { } n ? $"LIMIT {RawSql.Arg(args, n)}" : "";
             sql.Append(sql.Length == 0 ? "" : " UNION ALL ").Append($"""
                 SELECT * FROM (SELECT p."TermHash", p."DocumentNumber", p."TermFrequency", p."DocumentLength", p."ImpactKey"
                                FROM "SearchPostings" p {sessionJoin}
-                               WHERE p."IndexId" = {"{0}"} AND p."TermHash" = {Bm25.Arg(args, term.Hash)}
-                               ORDER BY p."ImpactKey", p."DocumentNumber" LIMIT {"{1}"}) AS t{args.Count}
+                               WHERE p."IndexId" = @p0 AND p."TermHash" = {RawSql.Arg(args, terms[t].Hash)}
+                               ORDER BY p."ImpactKey", p."DocumentNumber" {limit}) AS t{args.Count}
                 """);
         }
-        return Map(await db.Database.SqlQuery<PostingRow>(FormattableStringFactory.Create(sql.ToString(), args.ToArray())).ToListAsync(ct), terms);
+        if (sql.Length == 0)
+        {
+            return [];
+        }
+        return await ReadPostingsAsync(db, sql.ToString(), args, terms, ct);
     }
 
-    /// <summary>Adds the missing terms' postings of these documents (primary-key lookups); they are exact afterwards.</summary>
+    /// <summary>
+    /// Adds the missing terms' postings of these documents; they are exact afterwards. Each (document, term) pair is a
+    /// primary-key lookup, driven from a VALUES list: with "document IN (...) AND term IN (...)" instead, SQLite (no
+    /// statistics) chose the term index and read every posting of the user.
+    /// </summary>
     private static async Task CompleteAsync(AppDbContext db, int indexId, IReadOnlyList<QueryTerm> terms, uint truncated, List<long> documents,
         Dictionary<long, Candidate> candidates, double average, CancellationToken ct)
     {
-        var hashes = terms.Where((_, t) => (truncated & (1u << t)) != 0).Select(t => t.Hash).ToList();
-        foreach (var batch in documents.Chunk(CompletionBatch))
+        var keys = documents
+            .SelectMany(d => Enumerable.Range(0, terms.Count)
+                .Where(t => (truncated & ~candidates[d].Seen & (1u << t)) != 0)
+                .Select(t => (Document: d, terms[t].Hash)))
+            .ToList();
+        foreach (var batch in keys.Chunk(CompletionBatch))
         {
-            var args = new List<object> { indexId };
+            // Document numbers and hashes are integers computed here: written as literals, they cannot inject anything.
+            var values = string.Join(", ", batch.Select(k => string.Create(CultureInfo.InvariantCulture, $"({k.Document}, {k.Hash})")));
             var sql = $"""
+                WITH k("Document", "Hash") AS (VALUES {values})
                 SELECT p."TermHash", p."DocumentNumber", p."TermFrequency", p."DocumentLength", p."ImpactKey"
-                FROM "SearchPostings" p
-                WHERE p."IndexId" = {"{0}"} AND p."DocumentNumber" IN ({string.Join(", ", batch.Select(d => Bm25.Arg(args, d)))})
-                  AND p."TermHash" IN ({string.Join(", ", hashes.Select(h => Bm25.Arg(args, h)))})
+                FROM k JOIN "SearchPostings" p ON p."IndexId" = @p0 AND p."DocumentNumber" = k."Document" AND p."TermHash" = k."Hash"
                 """;
-            var rows = Map(await db.Database.SqlQuery<PostingRow>(FormattableStringFactory.Create(sql, args.ToArray())).ToListAsync(ct), terms);
+            var rows = await ReadPostingsAsync(db, sql, [indexId], terms, ct);
             foreach (var row in rows)
             {
-                var candidate = candidates[row.DocumentNumber];
-                if ((candidate.Seen & (1u << row.Term)) == 0)
-                {
-                    candidate.Add(row.Term, Bm25.TermScore(terms[row.Term].Idf, row.TermFrequency, row.DocumentLength, average));
-                }
+                candidates[row.DocumentNumber].Add(row.Term, Bm25.TermScore(terms[row.Term].Idf, row.TermFrequency, row.DocumentLength, average));
             }
-            foreach (var document in batch)
-            {
-                candidates[document].Exact = true;
-            }
+        }
+        foreach (var document in documents)
+        {
+            candidates[document].Exact = true;
         }
     }
 
@@ -153,14 +242,15 @@ internal static class PrunedTopK
         return top.Count < k ? 0 : top.Peek();
     }
 
-    private static List<Posting> Map(List<PostingRow> rows, IReadOnlyList<QueryTerm> terms)
+    /// <summary>Rows of (TermHash, DocumentNumber, TermFrequency, DocumentLength, ImpactKey), with the term's position in the query.</summary>
+    private static Task<List<Posting>> ReadPostingsAsync(AppDbContext db, string sql, IReadOnlyList<object> args, IReadOnlyList<QueryTerm> terms, CancellationToken ct)
     {
         var index = new Dictionary<long, int>(terms.Count);
         for (var t = 0; t < terms.Count; t++)
         {
             index[terms[t].Hash] = t;
         }
-        return rows.Select(r => new Posting(index[r.TermHash], r.DocumentNumber, r.TermFrequency, r.DocumentLength, r.ImpactKey)).ToList();
+        return RawSql.QueryAsync(db, sql, args, r => new Posting(index[r.GetInt64(0)], r.GetInt64(1), r.GetInt32(2), r.GetInt32(3), r.GetInt32(4)), ct);
     }
 
     private sealed class Candidate
@@ -177,13 +267,4 @@ internal static class PrunedTopK
     }
 
     private readonly record struct Posting(int Term, long DocumentNumber, int TermFrequency, int DocumentLength, int ImpactKey);
-
-    private sealed class PostingRow
-    {
-        public long TermHash { get; set; }
-        public long DocumentNumber { get; set; }
-        public int TermFrequency { get; set; }
-        public int DocumentLength { get; set; }
-        public int ImpactKey { get; set; }
-    }
 }

@@ -99,9 +99,9 @@ public abstract class TopKTests(TestDatabase database) : IAsyncLifetime
         {
             var everything = await Bm25.FullScanAsync(db, stats, terms, sessionId, Documents, CancellationToken.None);
             var exact = everything.ToDictionary(d => d.Number, d => d.Score);
-            foreach (var depth in new[] { 4, 16, 64 })
+            foreach (var (depth, readWhole) in new[] { (4, 0L), (16, 0L), (64, 0L), (4, 50L), (16, 200L) })
             {
-                var pruned = await PrunedTopK.RunAsync(db, stats, terms, sessionId, take, CancellationToken.None, initialDepth: depth);
+                var pruned = await PrunedTopK.RunAsync(db, stats, terms, sessionId, take, CancellationToken.None, depth, readWhole);
 
                 Assert.Equal(everything.Take(take).Select(d => d.Score), pruned.Select(d => d.Score), new ScoreComparer());
                 Assert.All(pruned, d => Assert.Equal(exact[d.Number], d.Score, 9));

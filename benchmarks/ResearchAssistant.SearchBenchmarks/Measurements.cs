@@ -33,11 +33,13 @@ internal static class Measurements
         var byKind = kinds.Select(k => new Samples(k.Name)).ToList();
         var all = new Samples("all searches");
         long hits = 0;
+        var slowest = new List<(double Ms, string Query)>();
         foreach (var (kind, query) in queries)
         {
             var clock = Stopwatch.StartNew();
             var response = await bench.Search.SearchAsync(user.UserId, query);
             clock.Stop();
+            slowest.Add((clock.Elapsed.TotalMilliseconds, query));
             byKind[kind].Add(clock.Elapsed);
             all.Add(clock.Elapsed);
             hits += response.Hits.Count;
@@ -46,7 +48,36 @@ internal static class Measurements
                 throw new InvalidOperationException($"The query '{query}' found nothing: the benchmark's corpus or the index is broken.");
             }
         }
+        if (Environment.GetEnvironmentVariable("RA_BENCH_DIAG") == "1")
+        {
+            await DiagnoseAsync(bench, user, slowest.OrderByDescending(s => s.Ms).Take(8).ToList());
+        }
         return (byKind, all, (double)hits / queries.Count);
+    }
+
+    /// <summary>For finding out where time goes (never for the figures): the slowest queries, each path timed alone.</summary>
+    private static async Task DiagnoseAsync(BenchDatabase bench, SeededUser user, List<(double Ms, string Query)> slowest)
+    {
+        var cipher = await bench.Protector.ForUserAsync(user.UserId);
+        await using var db = await bench.Contexts.CreateDbContextAsync();
+        var stats = (await Bm25.StatsAsync(db, user.UserId, CancellationToken.None))!;
+        foreach (var (ms, query) in slowest)
+        {
+            var terms = new List<QueryTerm>();
+            foreach (var term in SearchTerms.ParseQuery(query).Terms)
+            {
+                var hash = cipher.HashTerm(term);
+                var df = await db.SearchPostings.LongCountAsync(p => p.IndexId == stats.IndexId && p.TermHash == hash);
+                if (df > 0) terms.Add(new QueryTerm(hash, df, Bm25.Idf(stats.DocumentCount, df)));
+            }
+            var full = Stopwatch.StartNew();
+            await Bm25.FullScanAsync(db, stats, terms, null, 20, CancellationToken.None);
+            full.Stop();
+            var pruned = Stopwatch.StartNew();
+            await PrunedTopK.RunAsync(db, stats, terms, null, 20, CancellationToken.None, trace: m => Console.WriteLine("      " + m));
+            pruned.Stop();
+            Console.WriteLine($"  {ms,7:F1} ms  full {full.Elapsed.TotalMilliseconds,6:F1}  pruned {pruned.Elapsed.TotalMilliseconds,6:F1}  df [{string.Join(", ", terms.Select(t => t.DocumentFrequency))}]  '{query}'");
+        }
     }
 
     /// <summary>
