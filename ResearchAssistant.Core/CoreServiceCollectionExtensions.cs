@@ -27,7 +27,18 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(configuration.GetSection(ChatLimits.Section).Get<ChatLimits>() ?? new ChatLimits());
         services.AddChatModel(configuration);
+        services.AddSingleton(configuration.GetSection(ContextOptions.Section).Get<ContextOptions>() ?? new ContextOptions());
+        services.AddSingleton<ITokenCounter, EstimatingTokenCounter>();
         services.AddSingleton<ContextAssembler>();
+        services.AddSingleton<ExtractiveSummaryWriter>();
+        services.AddSingleton<ISummaryWriter>(sp => sp.GetRequiredService<LlmOptions>().Provider == LlmProvider.Offline
+            ? sp.GetRequiredService<ExtractiveSummaryWriter>()
+            : new ModelSummaryWriter(sp.GetRequiredService<IChatModel>(), sp.GetRequiredService<ExtractiveSummaryWriter>(), sp.GetRequiredService<ITokenCounter>()));
+        services.AddSingleton<Summarizer>();
+        services.AddHostedService(sp => sp.GetRequiredService<Summarizer>());
+        services.AddSingleton<IMessageRecall, SearchRecall>();
+        services.AddSingleton<TurnContextBuilder>();
+        services.AddSingleton<Accounts.UserProfileService>();
         services.AddSingleton<SessionBus>();
         if (database.Provider == DatabaseProvider.Postgres)
         {

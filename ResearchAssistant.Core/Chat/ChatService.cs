@@ -21,6 +21,8 @@ public sealed class ChatService(
     SessionBus bus,
     ChatLimits limits,
     ContentProtector protector,
+    Context.ContextAssembler assembler,
+    Llm.IChatModel model,
     TimeProvider clock)
 {
     /// <summary>How many messages opening a conversation reads; older ones load on demand.</summary>
@@ -45,7 +47,7 @@ public sealed class ChatService(
             {
                 return null;
             }
-            var view = await ReadViewAsync(db, session, cipher, ct);
+            var view = await ReadViewAsync(db, session, cipher, turns.IsGenerating(sessionId), ct);
             var version = await db.ChatSessions.AsNoTracking()
                 .Where(s => s.Id == sessionId)
                 .Select(s => (Guid?)s.Version)
@@ -57,7 +59,7 @@ public sealed class ChatService(
         }
     }
 
-    private static async Task<ConversationView> ReadViewAsync(AppDbContext db, ChatSession session, UserCipher cipher, CancellationToken ct)
+    private static async Task<ConversationView> ReadViewAsync(AppDbContext db, ChatSession session, UserCipher cipher, bool workerBusy, CancellationToken ct)
     {
         var sessionId = session.Id;
         var slice = await BranchReader.ReadEndingAtAsync(db, sessionId, session.ActiveLeafId, PageSize, ct);
@@ -70,13 +72,36 @@ public sealed class ChatService(
                 .Where(e => e.SessionId == sessionId && e.ParentId == leaf && e.Status != EventStatus.Queued)
                 .OrderByDescending(e => e.Seq).Select(e => e.Id).Take(100).ToListAsync(ct)
             : [];
-        var latestLaterLeaf = later.Count > 0 ? await BranchReader.LatestLeafBelowAsync(db, sessionId, later[0], ct) : (Guid?)null;
+        var latestLaterLeaf = later.Count > 0 ? await LaterLeafAsync(db, session, later[0], ct) : (Guid?)null;
 
-        // The statuses are the truth: a question is Queued until its answer row exists, and that row is Streaming
-        // until sealed (both in one transaction), so there is no moment in between where nothing looks busy.
-        var generating = messages.Any(m => m.Status is EventStatus.Streaming or EventStatus.Queued);
+        // Busy while a question waits (Queued) or an answer is written (Streaming), and also while the session's
+        // worker holds a request not yet in the log (an edit's or a regenerate's answer about to start). The worker
+        // announces when it goes, so a reader never keeps a stale "busy".
+        var generating = workerBusy || messages.Any(m => m.Status is EventStatus.Streaming or EventStatus.Queued);
         return new ConversationView(session.Id, cipher.Decrypt(session.TitleCipher), messages, generating, slice.HasOlder, later.Count, latestLaterLeaf);
     }
+
+    /// <summary>
+    /// Where "Show later messages" leads after a rewind: back to the leaf the user left, when the last move of the
+    /// leaf came from below the current one; otherwise the newest branch below.
+    /// </summary>
+    private static async Task<Guid> LaterLeafAsync(AppDbContext db, ChatSession session, Guid newestChild, CancellationToken ct)
+    {
+        var lastMove = await db.SessionEvents.AsNoTracking()
+            .Where(e => e.SessionId == session.Id && (e.Kind == EventKind.Rewound || e.Kind == EventKind.ResumedFromCheckpoint || e.Kind == EventKind.VersionSwitched))
+            .OrderByDescending(e => e.Seq)
+            .Select(e => new { e.TargetId, e.PreviousLeafId })
+            .FirstOrDefaultAsync(ct);
+        if (lastMove is { PreviousLeafId: { } previous } && lastMove.TargetId == session.ActiveLeafId
+            && (await BranchAncestors.ReadAsync(db, previous, LaterLeafSearchDepth, ct)).Contains(session.ActiveLeafId!.Value))
+        {
+            return previous;
+        }
+        return await BranchReader.LatestLeafBelowAsync(db, session.Id, newestChild, ct);
+    }
+
+    /// <summary>How far below the rewound-to message the previous leaf may lie for "Show later messages" to return to it.</summary>
+    private const int LaterLeafSearchDepth = 400;
 
     /// <summary>How many messages below a message jumped to (from search) are shown with it.</summary>
     public const int MessagesAfterFocus = 10;
@@ -276,7 +301,7 @@ public sealed class ChatService(
         try
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await using var tx = await db.BeginWriteTransactionAsync(ct);
             result = await store(db, clock.GetUtcNow());
             await tx.CommitAsync(ct);
         }
@@ -294,6 +319,20 @@ public sealed class ChatService(
     }
 
     private string Validate(string? text)
+    {
+        var message = ValidateLength(text);
+        try
+        {
+            assembler.EnsureFits(model.Name, message);
+        }
+        catch (Context.ContextTooLargeException ex)
+        {
+            throw new ChatInputException(ex.Message);
+        }
+        return message;
+    }
+
+    private string ValidateLength(string? text)
     {
         var message = text?.Trim() ?? "";
         if (message.Length == 0)

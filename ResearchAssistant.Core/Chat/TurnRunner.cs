@@ -21,7 +21,9 @@ namespace ResearchAssistant.Core.Chat;
 public sealed class TurnRunner(
     IDbContextFactory<AppDbContext> contexts,
     IChatModel model,
-    ContextAssembler assembler,
+    TurnContextBuilder contextBuilder,
+    ITokenCounter tokenCounter,
+    Summarizer summarizer,
     SessionBus bus,
     ContentProtector protector,
     ISessionTurnLock turnLock,
@@ -110,10 +112,12 @@ public sealed class TurnRunner(
                 if (!worker.Woken || _shutdown.IsCancellationRequested)
                 {
                     _workers.TryRemove(worker.SessionId, out _);
-                    return;
+                    break;
                 }
             }
         }
+        // Readers count a live worker as "generating"; tell them it is gone so none keeps showing Stop.
+        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, SessionChangeKind.Changed));
     }
 
     /// <summary>How often a worker asks again for a turn another instance holds, while it still has work.</summary>
@@ -189,9 +193,25 @@ public sealed class TurnRunner(
         }
         Publish(worker, SessionChangeKind.Changed, answer.Id);
 
-        var branch = await BranchReader.ReadEndingAtAsync(db, worker.SessionId, userMessageId, ContextAssembler.MaxRecentMessages, _shutdown.Token);
-        var prompt = assembler.Assemble(branch.Messages.Select(m => BranchReader.ToView(m, null, cipher)).ToList());
         var live = new LiveText();
+        AssembledContext assembled;
+        try
+        {
+            assembled = await contextBuilder.BuildAsync(worker.OwnerId, worker.SessionId, userMessageId, _shutdown.Token);
+        }
+        catch (ContextTooLargeException ex)
+        {
+            await SealAsync(db, worker, answer.Id, cipher, live, new Outcome(EventStatus.Failed, ex.Message, null), plan: null);
+            return;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The answer row exists already: it must not stay "streaming" because its prompt could not be built.
+            logger.LogError(ex, "Building the prompt for session {SessionId} failed", worker.SessionId);
+            await SealAsync(db, worker, answer.Id, cipher, live, new Outcome(EventStatus.Failed, "The conversation could not be prepared for the model. Retry it.", null), plan: null);
+            return;
+        }
+        var prompt = assembled.Prompt;
         if (!string.IsNullOrEmpty(partial))
         {
             // The new answer starts as the old one ended, and the model is asked to carry on from there.
@@ -208,30 +228,45 @@ public sealed class TurnRunner(
         worker.Current = generation;
         var outcome = await StreamAsync(db, worker, answer.Id, prompt, live, cipher, generation.Token);
         worker.Current = null;
+        if (outcome.InputTokens is { } billed)
+        {
+            tokenCounter.Calibrate(model.Name, assembled.Plan.TotalTokens, billed);
+        }
+        await SealAsync(db, worker, answer.Id, cipher, live, outcome, assembled.Plan);
+        if (outcome.Status == EventStatus.Complete)
+        {
+            summarizer.Schedule(worker.OwnerId, worker.SessionId, answer.Id);
+        }
+    }
 
+    /// <summary>Writes the answer's final text and status once; it is immutable afterwards.</summary>
+    private async Task SealAsync(AppDbContext db, SessionWorker worker, Guid answerId, UserCipher cipher, LiveText live, Outcome outcome, ContextPlan? plan)
+    {
         // Sealing must happen even during shutdown: that is what makes a stopped server's answers "interrupted".
         var text = live.Snapshot();
         var finalText = cipher.Encrypt(text);
-        await using (var tx = await db.Database.BeginTransactionAsync(CancellationToken.None))
+        var planJson = plan?.ToJson();
+        await using (var tx = await db.BeginWriteTransactionAsync(CancellationToken.None))
         {
             await SessionLog.LockSessionAsync(db, worker.SessionId, CancellationToken.None);
             var sealedRows = await db.SessionEvents
-                .Where(e => e.Id == answer.Id && e.Status == EventStatus.Streaming)
+                .Where(e => e.Id == answerId && e.Status == EventStatus.Streaming)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(e => e.ContentCipher, finalText)
+                    .SetProperty(e => e.ContextPlan, planJson)
                     .SetProperty(e => e.Status, outcome.Status)
                     .SetProperty(e => e.FailureReason, outcome.Reason)
                     .SetProperty(e => e.TokenCount, outcome.OutputTokens), CancellationToken.None);
             // A sealed answer is final, so it is indexed now, with the seal. A failed one holds no answer to find.
             if (sealedRows == 1 && outcome.Status != EventStatus.Failed)
             {
-                await SearchIndexer.IndexAsync(db, worker.OwnerId, cipher, worker.SessionId, answer.Id, text, CancellationToken.None);
+                await SearchIndexer.IndexAsync(db, worker.OwnerId, cipher, worker.SessionId, answerId, text, CancellationToken.None);
             }
             // Sealed, this answer (and whatever waited behind it) can join the hash chain.
             await SessionChain.AdvanceAsync(db, worker.SessionId, CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);
         }
-        Publish(worker, SessionChangeKind.Changed, answer.Id);
+        Publish(worker, SessionChangeKind.Changed, answerId);
     }
 
     /// <summary>
@@ -241,7 +276,7 @@ public sealed class TurnRunner(
     private async Task<SessionEvent?> StartAnswerAsync(AppDbContext db, SessionWorker worker, Guid userMessageId, bool admitQueued)
     {
         var now = clock.GetUtcNow();
-        await using var tx = await db.Database.BeginTransactionAsync(_shutdown.Token);
+        await using var tx = await db.BeginWriteTransactionAsync(_shutdown.Token);
         var session = await db.ChatSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == worker.SessionId, _shutdown.Token);
         var question = await db.SessionEvents.AsNoTracking()
             .FirstOrDefaultAsync(e => e.Id == userMessageId && e.SessionId == worker.SessionId && e.Kind == EventKind.UserMessage, _shutdown.Token);
@@ -282,6 +317,7 @@ public sealed class TurnRunner(
         using var flushing = new CancellationTokenSource();
         var flushLoop = FlushPeriodicallyAsync(db, answerId, live, cipher, flushing.Token);
         int? outputTokens = null;
+        int? inputTokens = null;
         Outcome outcome;
         try
         {
@@ -295,27 +331,28 @@ public sealed class TurnRunner(
                 if (update.Usage is { } usage)
                 {
                     outputTokens = usage.OutputTokens;
+                    inputTokens = usage.InputTokens;
                 }
             }
-            outcome = new Outcome(EventStatus.Complete, null, outputTokens);
+            outcome = new Outcome(EventStatus.Complete, null, outputTokens, inputTokens);
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
         {
-            outcome = new Outcome(EventStatus.Interrupted, "The server stopped while this answer was being written.", outputTokens);
+            outcome = new Outcome(EventStatus.Interrupted, "The server stopped while this answer was being written.", outputTokens, inputTokens);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            outcome = new Outcome(EventStatus.Stopped, null, outputTokens);
+            outcome = new Outcome(EventStatus.Stopped, null, outputTokens, inputTokens);
         }
         catch (ModelException ex)
         {
             logger.LogWarning(ex.InnerException, "Model failed for session {SessionId}: {Reason}", worker.SessionId, ex.Message);
-            outcome = new Outcome(EventStatus.Failed, ex.Message, outputTokens);
+            outcome = new Outcome(EventStatus.Failed, ex.Message, outputTokens, inputTokens);
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Unexpected failure while answering session {SessionId}", worker.SessionId);
-            outcome = new Outcome(EventStatus.Failed, "Something went wrong while writing this answer. Retry it.", outputTokens);
+            outcome = new Outcome(EventStatus.Failed, "Something went wrong while writing this answer. Retry it.", outputTokens, inputTokens);
         }
         await flushing.CancelAsync();
         await flushLoop;
@@ -336,6 +373,7 @@ public sealed class TurnRunner(
                     continue;
                 }
                 var sealedText = cipher.Encrypt(text);
+                using var writing = await db.EnterAsync(ct);
                 await db.SessionEvents
                     .Where(e => e.Id == answerId && e.Status == EventStatus.Streaming)
                     .ExecuteUpdateAsync(u => u.SetProperty(e => e.ContentCipher, sealedText), CancellationToken.None);
@@ -378,7 +416,7 @@ public sealed class TurnRunner(
         await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    private sealed record Outcome(EventStatus Status, string? Reason, int? OutputTokens);
+    private sealed record Outcome(EventStatus Status, string? Reason, int? OutputTokens, int? InputTokens = null);
 
     /// <summary>Answer this question again; when continuing, start from that interrupted answer's text.</summary>
     private sealed record AnswerRequest(Guid QuestionId, Guid? ContinueFromAnswerId);

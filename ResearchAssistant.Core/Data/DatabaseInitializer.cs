@@ -31,7 +31,7 @@ public sealed class DatabaseInitializer(IDbContextFactory<AppDbContext> contexts
                 cancellationToken);
         foreach (var sessionId in cutOff)
         {
-            await using var tx = await db.Database.BeginTransactionAsync(cancellationToken);
+            await using var tx = await db.BeginWriteTransactionAsync(cancellationToken);
             await SessionLog.LockSessionAsync(db, sessionId, cancellationToken);
             await SessionChain.AdvanceAsync(db, sessionId, cancellationToken);
             await tx.CommitAsync(cancellationToken);

@@ -44,6 +44,8 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
     }
 
     public static string SqliteConnectionStringFor(string databasePath) =>
-        // Default Timeout is how long a command waits on a locked database before failing (seconds).
-        $"Data Source={databasePath};Cache=Shared;Pooling=True;Default Timeout=30";
+        // Default Timeout is how long a command waits on a locked database before failing (seconds). No shared cache:
+        // with WAL each connection reads its own consistent snapshot while one writes; a shared cache replaces that
+        // with table locks that readers have to poll for (SQLITE_LOCKED, retried every 150 ms).
+        $"Data Source={databasePath};Pooling=True;Default Timeout=30";
 }

@@ -4,8 +4,9 @@ namespace ResearchAssistant.Core.Privacy;
 
 /// <summary>
 /// AES-256-GCM with a fresh random nonce per message. Layout: version (1 byte) | nonce (12) | tag (16) | ciphertext.
-/// The associated data binds a ciphertext to its context (its owner), so a blob moved to another row or user fails
-/// to decrypt instead of showing someone else's text.
+/// The associated data binds a ciphertext to its owner, so a blob moved into another user's row fails to decrypt
+/// instead of showing someone else's text. (A move between one user's own rows still decrypts; the session hash
+/// chain is what reports that.)
 /// </summary>
 internal static class Aead
 {

@@ -54,7 +54,8 @@ internal static class BranchReader
 
     /// <summary>
     /// The leaf reached from <paramref name="messageId"/> by always following its newest child: the branch the user
-    /// last worked on below that message.
+    /// last worked on below that message. Each step is one probe of the (SessionId, ParentId, Seq) index, so the cost
+    /// is the number of messages walked down, whatever the size of the table.
     /// </summary>
     public static Task<Guid> LatestLeafBelowAsync(AppDbContext db, Guid sessionId, Guid messageId, CancellationToken ct) =>
         NewestDescendantAsync(db, sessionId, messageId, int.MaxValue, ct);
@@ -69,7 +70,7 @@ internal static class BranchReader
         // step scanned the table.
         var leaves = await db.Database.SqlQuery<Guid>($"""
             WITH RECURSIVE down("Id", "Depth") AS (
-                SELECT e."Id", 0 FROM "SessionEvents" e WHERE e."Id" = {messageId}
+                SELECT e."Id", 0 FROM "SessionEvents" e WHERE e."Id" = {messageId} AND e."SessionId" = {sessionId}
                 UNION ALL
                 SELECT (SELECT c."Id" FROM "SessionEvents" c
                         WHERE c."SessionId" = {sessionId} AND c."ParentId" = d."Id" AND c."Kind" IN (1, 2) AND c."Status" <> {QueuedStatus}
@@ -127,7 +128,7 @@ internal static class BranchReader
         e.Id, e.Seq, e.ParentId,
         e.Kind == EventKind.UserMessage ? MessageRole.User : MessageRole.Assistant,
         cipher.Decrypt(e.ContentCipher), e.Status, e.FailureReason, e.Author, e.CreatedAt,
-        version ?? VersionInfo.Single);
+        version ?? VersionInfo.Single, Context.ContextPlan.FromJson(e.ContextPlan));
 }
 
 /// <summary>Which version of a message this is (1-based) among its siblings, and its neighbours.</summary>

@@ -35,7 +35,7 @@ public sealed class BranchService(IDbContextFactory<AppDbContext> contexts, Sess
         var now = clock.GetUtcNow();
         var cipher = await protector.ForUserAsync(userId, ct);
         await using var db = await contexts.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         await SessionAccess.RequireMessageAsync(db, sessionId, messageId, ct);
         var checkpoint = new Checkpoint { Id = Guid.CreateVersion7(now), SessionId = sessionId, MessageId = messageId, NameCipher = cipher.Encrypt(trimmed), CreatedAt = now };
@@ -83,11 +83,12 @@ public sealed class BranchService(IDbContextFactory<AppDbContext> contexts, Sess
     {
         var now = clock.GetUtcNow();
         await using var db = await contexts.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        var session = await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         await SessionAccess.RequireMessageAsync(db, sessionId, messageId, ct);
         var leaf = followNewestBelow ? await BranchReader.LatestLeafBelowAsync(db, sessionId, messageId, ct) : messageId;
-        await SessionLog.AppendStateAsync(db, sessionId, kind, userId, leaf, [], now, ct);
+        var moved = await SessionLog.AppendStateAsync(db, sessionId, kind, userId, leaf, [], now, ct);
+        await db.SessionEvents.Where(e => e.Id == moved.Id).ExecuteUpdateAsync(u => u.SetProperty(e => e.PreviousLeafId, session.ActiveLeafId), ct);
         await SessionLog.SetActiveLeafAsync(db, sessionId, leaf, ct);
         await tx.CommitAsync(ct);
         bus.Publish(new SessionChange(userId, sessionId, SessionChangeKind.Changed, leaf));

@@ -17,6 +17,8 @@ public sealed class SessionEvent
     public Guid? ParentId { get; set; }
     /// <summary>For state events: the message they point at (the new leaf of a version switch or rewind, a checkpoint's message).</summary>
     public Guid? TargetId { get; set; }
+    /// <summary>For events that move the active leaf: where it was before, so a rewind can be undone exactly.</summary>
+    public Guid? PreviousLeafId { get; set; }
     /// <summary>Who wrote it: a user id, or the model's name for assistant messages.</summary>
     public required string Author { get; set; }
     /// <summary>The text (message, or a state event's detail), encrypted with the session owner's data key.</summary>
@@ -25,6 +27,8 @@ public sealed class SessionEvent
     /// <summary>Readable reason when <see cref="Status"/> is <see cref="EventStatus.Failed"/>.</summary>
     public string? FailureReason { get; set; }
     public int? TokenCount { get; set; }
+    /// <summary>For answers: what was sent to the model (a <see cref="Context.ContextPlan"/> as JSON: ids and token counts, no content).</summary>
+    public string? ContextPlan { get; set; }
     /// <summary>The client-generated id of a send, so a double click or a resend stores the message once.</summary>
     public string? ClientId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

@@ -19,8 +19,11 @@ internal static class SessionLog
         return seqs.Count == 0 ? null : seqs[0];
     }
 
-    /// <summary>Appends an event at the next Seq and records the activity on the session.</summary>
-    public static async Task<SessionEvent> AppendAsync(AppDbContext db, SessionEvent evt, DateTimeOffset now, CancellationToken ct)
+    /// <summary>
+    /// Appends an event at the next Seq and records the activity on the session (which orders the sidebar), unless
+    /// <paramref name="isActivity"/> is false: organizing a conversation (rename, pin, archive) is not working in it.
+    /// </summary>
+    public static async Task<SessionEvent> AppendAsync(AppDbContext db, SessionEvent evt, DateTimeOffset now, CancellationToken ct, bool isActivity = true)
     {
         evt.Seq = await NextSeqAsync(db, evt.SessionId, ct)
             ?? throw new SessionNotFoundException();
@@ -28,14 +31,25 @@ internal static class SessionLog
         db.SessionEvents.Add(evt);
         await db.SaveChangesAsync(ct);
         await db.ChatSessions.Where(s => s.Id == evt.SessionId)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastActivityAt, now).SetProperty(s => s.Version, Guid.NewGuid()), ct);
-        // The Seq update above holds the session row, so no other writer advances the chain concurrently.
-        await SessionChain.AdvanceAsync(db, evt.SessionId, ct);
+            .ExecuteUpdateAsync(u =>
+            {
+                u.SetProperty(s => s.Version, Guid.NewGuid());
+                if (isActivity)
+                {
+                    u.SetProperty(s => s.LastActivityAt, now);
+                }
+            }, ct);
+        // The Seq update above holds the session row, so no other writer advances the chain concurrently. A queued
+        // question or a streaming answer cannot extend the chain (it stops there), so those appends skip the walk.
+        if (evt.Status is not (EventStatus.Queued or EventStatus.Streaming))
+        {
+            await SessionChain.AdvanceAsync(db, evt.SessionId, ct);
+        }
         return evt;
     }
 
     /// <summary>Records a change of state (version switch, rewind, checkpoint, rename...) in the log.</summary>
-    public static Task<SessionEvent> AppendStateAsync(AppDbContext db, Guid sessionId, EventKind kind, string author, Guid? targetId, byte[] contentCipher, DateTimeOffset now, CancellationToken ct) =>
+    public static Task<SessionEvent> AppendStateAsync(AppDbContext db, Guid sessionId, EventKind kind, string author, Guid? targetId, byte[] contentCipher, DateTimeOffset now, CancellationToken ct, bool isActivity = true) =>
         AppendAsync(db, new SessionEvent
         {
             Id = Guid.CreateVersion7(now),
@@ -45,7 +59,7 @@ internal static class SessionLog
             TargetId = targetId,
             ContentCipher = contentCipher,
             Status = EventStatus.Complete,
-        }, now, ct);
+        }, now, ct, isActivity);
 
     /// <summary>Takes the session row's lock (PostgreSQL) or the write lock (SQLite) for the rest of the transaction.</summary>
     public static Task LockSessionAsync(AppDbContext db, Guid sessionId, CancellationToken ct) =>

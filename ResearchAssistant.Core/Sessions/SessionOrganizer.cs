@@ -50,7 +50,7 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
     public async Task DeleteAsync(string userId, Guid sessionId, CancellationToken ct = default)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
         var session = await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         if (session.LegalHold)
         {
@@ -63,6 +63,7 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
         // Explicit deletes rather than relying on cascades: the rows must go whatever the provider's FK settings.
         await Search.SearchIndexer.RemoveSessionAsync(db, userId, sessionId, ct);
         await db.Checkpoints.Where(c => c.SessionId == sessionId).ExecuteDeleteAsync(ct);
+        await db.Set<Context.Summary>().Where(s => s.SessionId == sessionId).ExecuteDeleteAsync(ct);
         await db.SessionEvents.Where(e => e.SessionId == sessionId).ExecuteDeleteAsync(ct);
         await db.ChatSessions.Where(s => s.Id == sessionId).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
@@ -74,7 +75,7 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
     {
         var now = clock.GetUtcNow();
         await using var db = await contexts.CreateDbContextAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         await db.ChatSessions.Where(s => s.Id == sessionId).ExecuteUpdateAsync(u =>
         {
@@ -83,7 +84,8 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
         }, ct);
         // The log records what kind of change it was; the new title itself lives (encrypted) on the session only.
         var cipher = await protector.ForUserAsync(userId, ct);
-        await SessionLog.AppendStateAsync(db, sessionId, EventKind.SessionUpdated, userId, null, cipher.Encrypt(what), now, ct);
+        // Not activity: renaming, pinning or archiving must not move the conversation to the top of the sidebar.
+        await SessionLog.AppendStateAsync(db, sessionId, EventKind.SessionUpdated, userId, null, cipher.Encrypt(what), now, ct, isActivity: false);
         await tx.CommitAsync(ct);
         bus.Publish(new SessionChange(userId, sessionId, SessionChangeKind.Changed));
     }

@@ -20,7 +20,8 @@ public sealed record MessageView(
     string? FailureReason,
     string Author,
     DateTimeOffset CreatedAt,
-    VersionInfo Version)
+    VersionInfo Version,
+    Context.ContextPlan? Plan = null)
 {
     public bool CanRetry => Role == MessageRole.Assistant && Status is EventStatus.Failed or EventStatus.Interrupted or EventStatus.Stopped;
 }

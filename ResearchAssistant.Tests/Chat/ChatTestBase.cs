@@ -27,11 +27,14 @@ public abstract class ChatTestBase(TestDatabase database, ITestOutputHelper outp
     /// <summary>The clock Core runs on; null for the real one.</summary>
     protected virtual TimeProvider? Clock => null;
 
+    /// <summary>Configuration for this class's Core, over the harness defaults (e.g. a small context budget).</summary>
+    protected virtual IReadOnlyDictionary<string, string?>? Settings => null;
+
     public virtual async Task InitializeAsync()
     {
         Model = await FakeOpenAiServer.StartAsync();
         Model.Behavior = QuickAnswer;
-        Core = await CoreHarness.StartAsync(database, Model.Endpoint, output, Clock);
+        Core = await CoreHarness.StartAsync(database, Model.Endpoint, output, Clock, Settings);
     }
 
     public virtual async Task DisposeAsync()
@@ -54,24 +57,25 @@ public abstract class ChatTestBase(TestDatabase database, ITestOutputHelper outp
     }
 
     /// <summary>Every event of a session as stored, including the ones not on the active branch, in Seq order.</summary>
-    protected async Task<List<SessionEvent>> StoredEventsAsync(Guid sessionId)
+    /// <param name="core">The harness whose database to read; the test's own by default.</param>
+    protected async Task<List<SessionEvent>> StoredEventsAsync(Guid sessionId, CoreHarness? core = null)
     {
-        await using var db = await Core.Contexts.CreateDbContextAsync();
+        await using var db = await (core ?? Core).Contexts.CreateDbContextAsync();
         return await db.SessionEvents.AsNoTracking().Where(e => e.SessionId == sessionId).OrderBy(e => e.Seq).ToListAsync();
     }
 
-    protected async Task<ChatSession?> StoredSessionAsync(Guid sessionId)
+    protected async Task<ChatSession?> StoredSessionAsync(Guid sessionId, CoreHarness? core = null)
     {
-        await using var db = await Core.Contexts.CreateDbContextAsync();
+        await using var db = await (core ?? Core).Contexts.CreateDbContextAsync();
         return await db.ChatSessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == sessionId);
     }
 
     /// <summary>Seq is the log's position: 1..N with no gap and no repeat, and the session's counter agrees.</summary>
-    protected async Task AssertSeqIsGapFreeAsync(Guid sessionId)
+    protected async Task AssertSeqIsGapFreeAsync(Guid sessionId, CoreHarness? core = null)
     {
-        var events = await StoredEventsAsync(sessionId);
+        var events = await StoredEventsAsync(sessionId, core);
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.Seq));
-        var session = await StoredSessionAsync(sessionId);
+        var session = await StoredSessionAsync(sessionId, core);
         Assert.NotNull(session);
         Assert.Equal(events.Count, session.LastSeq);
     }

@@ -41,6 +41,32 @@ public abstract class SessionListTests(TestDatabase database, ITestOutputHelper 
     }
 
     [Fact]
+    public async Task Renaming_pinning_and_archiving_are_not_activity()
+    {
+        var user = await NewUserAsync();
+        var (oldest, _) = await StartConversationAsync(user, "oldest conversation");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var (newest, _) = await StartConversationAsync(user, "newest conversation");
+        _clock.Advance(TimeSpan.FromMinutes(1));
+
+        await Core.Organizer.RenameAsync(user, oldest, "renamed");
+        Assert.Equal([newest, oldest], (await Core.Organizer.ListAsync(user)).Select(s => s.Id));
+
+        // Pinned goes first while pinned, and back to its place by activity when unpinned.
+        await Core.Organizer.SetPinnedAsync(user, oldest, true);
+        Assert.Equal([oldest, newest], (await Core.Organizer.ListAsync(user)).Select(s => s.Id));
+        await Core.Organizer.SetPinnedAsync(user, oldest, false);
+        Assert.Equal([newest, oldest], (await Core.Organizer.ListAsync(user)).Select(s => s.Id));
+
+        await Core.Organizer.SetArchivedAsync(user, oldest, true);
+        await Core.Organizer.SetArchivedAsync(user, oldest, false);
+        var list = await Core.Organizer.ListAsync(user);
+        Assert.Equal([newest, oldest], list.Select(s => s.Id));
+        Assert.True(list[1].LastActivityAt < list[0].LastActivityAt);
+        Assert.Equal("renamed", list[1].Title);
+    }
+
+    [Fact]
     public async Task A_user_without_sessions_gets_an_empty_list()
     {
         var user = await NewUserAsync();

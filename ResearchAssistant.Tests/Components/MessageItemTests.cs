@@ -117,6 +117,7 @@ public sealed class MessageItemTests : IDisposable
         Continue = id => Record($"continue {id}"),
         Rewind = id => Record($"rewind {id}"),
         SwitchVersion = id => Record($"switch {id}"),
+        ShowContext = m => Record($"context {m.Id}"),
         Edit = async (id, text, _) => { await Record($"edit {id} {text}"); return null; },
         SaveCheckpoint = async (id, name) => { await Record($"checkpoint {id} {name}"); return null; },
     };

@@ -35,6 +35,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private readonly List<FakeRequest> _requests = [];
+    private readonly List<FakeRequest> _inFlight = [];
     // Cancelled by StopAsync: ends streams and hangs in flight, so stopping never waits on a request that never ends.
     private readonly CancellationTokenSource _stopping = new();
     private FakeBehavior _behavior = new();
@@ -100,6 +101,18 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The requests being answered right now (their last chunk not sent yet), oldest first.</summary>
+    public IReadOnlyList<FakeRequest> InFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight.ToArray();
+            }
+        }
+    }
+
     /// <summary>Stops listening and aborts requests in flight; later connections are refused. Safe to call twice.</summary>
     public Task StopAsync()
     {
@@ -130,9 +143,31 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         var request = await ReadRequestAsync(context);
         lock (_gate)
         {
+            request = request with { InFlightOnArrival = _inFlight.ToArray() };
             _requests.Add(request);
+            _inFlight.Add(request);
         }
+        try
+        {
+            await AnswerAsync(context, request);
+        }
+        finally
+        {
+            Answered(request);
+        }
+    }
 
+    /// <summary>No longer in flight: called before the last chunk goes out, so the client cannot be done before this.</summary>
+    private void Answered(FakeRequest request)
+    {
+        lock (_gate)
+        {
+            _inFlight.RemoveAll(r => ReferenceEquals(r, request));
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context, FakeRequest request)
+    {
         var path = context.Request.Path.Value ?? "";
         if (!HttpMethods.IsPost(context.Request.Method) || path.TrimEnd('/') is not ("/v1/chat/completions" or "/chat/completions"))
         {
@@ -188,6 +223,10 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
             {
                 break;
             }
+            if (i == behavior.PauseAfterTokens && behavior.Resume is { } resume)
+            {
+                await resume.WaitAsync(ct);
+            }
             if (behavior.TokenDelay > TimeSpan.Zero)
             {
                 await Task.Delay(behavior.TokenDelay, ct);
@@ -211,6 +250,7 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
         }
 
         // The SDK asks for stream_options.include_usage, so the last chunk carries the finish reason and the usage.
+        Answered(request);
         await WriteEventAsync(context, Chunk(id, created, model, new JsonObject(), "stop", Usage(request, tokens)), ct);
         await WriteEventAsync(context, "[DONE]", ct);
     }
@@ -390,6 +430,12 @@ public sealed record FakeBehavior
     /// <summary>Drop the connection after this many tokens, without a finish reason or [DONE].</summary>
     public int? CutAfterTokens { get; init; }
 
+    /// <summary>After this many tokens, wait for <see cref="Resume"/> to complete before sending the rest.</summary>
+    public int? PauseAfterTokens { get; init; }
+
+    /// <summary>What a stream paused by <see cref="PauseAfterTokens"/> waits for (the test completes it).</summary>
+    public Task? Resume { get; init; }
+
     /// <summary>Send the stream's headers, then nothing, until the client gives up or the server stops.</summary>
     public bool Hang { get; init; }
 
@@ -403,4 +449,11 @@ public sealed record FakeRequest(
     IReadOnlyDictionary<string, string> Headers,
     string Body,
     IReadOnlyList<(string Role, string Content)> Messages,
-    string? Model);
+    string? Model)
+{
+    /// <summary>
+    /// The requests still being answered when this one arrived (their last chunk not yet sent): two requests overlapped
+    /// exactly when one of them is in the other's list.
+    /// </summary>
+    public IReadOnlyList<FakeRequest> InFlightOnArrival { get; init; } = [];
+}

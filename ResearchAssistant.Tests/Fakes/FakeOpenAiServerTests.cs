@@ -57,6 +57,38 @@ public sealed class FakeOpenAiServerTests
     }
 
     [Fact]
+    public async Task A_request_records_the_requests_still_being_answered_when_it_arrived()
+    {
+        await using var server = await FakeOpenAiServer.StartAsync();
+        server.Behavior = new FakeBehavior { Hang = true };
+        var client = ClientFor(server);
+        using var cancel = new CancellationTokenSource();
+        var hanging = Task.Run(async () =>
+        {
+            await foreach (var _ in client.CompleteChatStreamingAsync([new UserChatMessage("first")], cancellationToken: cancel.Token))
+            {
+            }
+        });
+        await Wait.UntilAsync(() => server.Requests.Count == 1, "the first request to arrive");
+
+        server.Behavior = new FakeBehavior { TokenDelay = TimeSpan.Zero };
+        await foreach (var _ in client.CompleteChatStreamingAsync([new UserChatMessage("second, while the first hangs")]))
+        {
+        }
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => hanging);
+        await Wait.UntilAsync(() => server.InFlight.Count == 0, "the server to see the first request go");
+        await foreach (var _ in client.CompleteChatStreamingAsync([new UserChatMessage("third, after both")]))
+        {
+        }
+
+        var requests = server.Requests;
+        Assert.Empty(requests[0].InFlightOnArrival);
+        Assert.Equal("first", Assert.Single(requests[1].InFlightOnArrival).Messages[^1].Content);
+        Assert.Empty(requests[2].InFlightOnArrival);
+    }
+
+    [Fact]
     public async Task Requests_are_recorded_with_path_headers_model_and_messages()
     {
         await using var server = await FakeOpenAiServer.StartAsync();

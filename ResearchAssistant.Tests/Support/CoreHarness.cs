@@ -26,6 +26,7 @@ public sealed class CoreHarness : IAsyncDisposable
     private readonly ServiceProvider _services;
     private readonly IHostedService[] _hosted;
     private readonly ErrorLogRecorder _errors;
+    private int _disposed;
 
     private CoreHarness(ServiceProvider services, IHostedService[] hosted, ErrorLogRecorder errors)
     {
@@ -37,6 +38,7 @@ public sealed class CoreHarness : IAsyncDisposable
     /// <summary>Errors Core logged so far (unexpected failures in background work).</summary>
     public IReadOnlyList<string> LoggedErrors => _errors.Errors;
 
+    public IServiceProvider Services => _services;
     public ChatService Chat => _services.GetRequiredService<ChatService>();
     public SessionOrganizer Organizer => _services.GetRequiredService<SessionOrganizer>();
     public BranchService Branches => _services.GetRequiredService<BranchService>();
@@ -49,8 +51,17 @@ public sealed class CoreHarness : IAsyncDisposable
     public DatabaseInitializer Initializer => _services.GetRequiredService<DatabaseInitializer>();
 
     /// <param name="settings">Extra configuration, applied last (e.g. <c>["Chat:MaxMessageLength"] = "10"</c>).</param>
-    public static async Task<CoreHarness> StartAsync(
+    public static Task<CoreHarness> StartAsync(
         TestDatabase database,
+        Uri modelEndpoint,
+        ITestOutputHelper? output = null,
+        TimeProvider? clock = null,
+        IReadOnlyDictionary<string, string?>? settings = null) =>
+        StartAsync(database.Settings, modelEndpoint, output, clock, settings);
+
+    /// <summary>Core on a database of its own (e.g. one from <see cref="TestDatabase.CreateEmptyAsync"/>, migrated).</summary>
+    public static async Task<CoreHarness> StartAsync(
+        DatabaseSettings database,
         Uri modelEndpoint,
         ITestOutputHelper? output = null,
         TimeProvider? clock = null,
@@ -59,7 +70,7 @@ public sealed class CoreHarness : IAsyncDisposable
         var values = new Dictionary<string, string?>
         {
             ["Database:Provider"] = database.Provider.ToString(),
-            ["ConnectionStrings:Default"] = database.Settings.ConnectionString,
+            ["ConnectionStrings:Default"] = database.ConnectionString,
             ["Llm:Provider"] = "OpenAI",
             ["Llm:Endpoint"] = modelEndpoint.ToString(),
             ["Llm:Model"] = "fake-model",
@@ -159,8 +170,13 @@ public sealed class CoreHarness : IAsyncDisposable
         return text.ToString();
     }
 
+    /// <summary>Stops the hosted services, then the container. Safe to call twice (a test may stop Core itself).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         foreach (var service in _hosted.Reverse())
         {
             await service.StopAsync(CancellationToken.None);

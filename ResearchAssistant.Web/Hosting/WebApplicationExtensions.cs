@@ -18,11 +18,20 @@ public static class WebApplicationExtensions
         builder.Services.AddSingleton(data);
         builder.Services.AddResearchAssistantCore(builder.Configuration, data.Path);
         builder.Services.AddAccounts(builder.Configuration, data);
-        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(hub => hub.MaximumReceiveMessageSize = MaxCircuitMessageBytes);
         builder.Services.AddRadzenComponents();
         builder.Services.AddHttpContextAccessor();
         return builder;
     }
+
+    /// <summary>
+    /// The largest message a browser may send over its circuit. Blazor's default is 32 KB, and every keystroke in the
+    /// composer sends the whole text: a message near the 32,000-character limit (more bytes in UTF-8 and JSON) broke
+    /// the connection instead, so the server kept an older text and answered that, or refused it as empty. 1 MB leaves
+    /// room for a pasted text far over the limit, which then reaches the server and is refused with its length.
+    /// </summary>
+    public const long MaxCircuitMessageBytes = 1024 * 1024;
 
     public static async Task InitializeDatabaseAsync(this WebApplication app)
     {

@@ -66,25 +66,43 @@ public sealed class AppProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The app's process id. `dotnet ResearchAssistant.Web.dll` runs the app inside the host process itself, so this
+    /// is the app, not a launcher.
+    /// </summary>
+    public int Pid => _process?.Id ?? throw new InvalidOperationException("The app is not running.");
+
     /// <summary>Kills the process tree at once (like a crash or `kill -9`) and waits until it is gone.</summary>
-    public async Task KillAsync()
+    public async Task KillAsync() => await KillCoreAsync(entireProcessTree: true);
+
+    /// <summary>
+    /// `kill -9` of the app's own process (<see cref="Pid"/>): SIGKILL, so no shutdown code runs at all (no final
+    /// flush, no sealing of answers in flight). Waits until it is gone and returns its exit code (137 = 128 + SIGKILL).
+    /// </summary>
+    public async Task<int> KillHardAsync() =>
+        await KillCoreAsync(entireProcessTree: false) ?? throw new InvalidOperationException("The app was not running.");
+
+    private async Task<int?> KillCoreAsync(bool entireProcessTree)
     {
         var process = _process;
-        if (process is null) return;
+        if (process is null) return null;
         _process = null;
         try
         {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            // On Unix, Process.Kill is SIGKILL (not SIGTERM): the process cannot react to it.
+            if (!process.HasExited) process.Kill(entireProcessTree);
             using var cts = new CancellationTokenSource(ExitTimeout);
             await process.WaitForExitAsync(cts.Token);
+            return process.ExitCode;
         }
         catch (InvalidOperationException)
         {
             // Already gone.
+            return null;
         }
         finally
         {
-            Append($"--- [e2e] process killed at {DateTimeOffset.Now:HH:mm:ss.fff} ---");
+            Append($"--- [e2e] process {(entireProcessTree ? "tree " : "")}killed (SIGKILL) at {DateTimeOffset.Now:HH:mm:ss.fff} ---");
             process.Dispose();
         }
     }

@@ -70,9 +70,12 @@ public static partial class Ui
     public static ILocator UserMessages(IPage page) => Conversation(page).GetByRole(AriaRole.Article, new() { Name = "You", Exact = true });
     public static ILocator AssistantMessages(IPage page) => Conversation(page).GetByRole(AriaRole.Article, new() { Name = "Assistant", Exact = true });
 
-    /// <summary>The sidebar link of a conversation, found by the start of its title (the first message's opening words).</summary>
+    /// <summary>
+    /// The sidebar link of a conversation, found by the start of its title (the first message's opening words, or the
+    /// name it was given). A pinned conversation's link starts with a pin (📌) before the title.
+    /// </summary>
     public static ILocator ConversationLink(IPage page, string titleStart) =>
-        page.GetByRole(AriaRole.Link, new() { NameRegex = new Regex("^\\s*" + Regex.Escape(titleStart), RegexOptions.IgnoreCase) });
+        page.GetByRole(AriaRole.Link, new() { NameRegex = new Regex("^\\s*(📌\\s*)?" + Regex.Escape(titleStart), RegexOptions.IgnoreCase) });
 
     public static async Task StartNewChatAsync(this IPage page)
     {

@@ -1,3 +1,5 @@
+using ResearchAssistant.Core.Sessions;
+
 namespace ResearchAssistant.Web.Components.Chat;
 
 /// <summary>
@@ -10,6 +12,8 @@ public sealed class MessageActions
     public required Func<Guid, Task> Continue { get; init; }
     public required Func<Guid, Task> Rewind { get; init; }
     public required Func<Guid, Task> SwitchVersion { get; init; }
+    /// <summary>Opens the context inspector for an answer.</summary>
+    public required Func<MessageView, Task> ShowContext { get; init; }
     /// <summary>(message, new text, client id) → an error to show, or null when saved.</summary>
     public required Func<Guid, string, string, Task<string?>> Edit { get; init; }
     /// <summary>(message, name) → an error to show, or null when saved.</summary>

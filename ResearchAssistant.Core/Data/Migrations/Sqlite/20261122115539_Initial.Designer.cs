@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122102643_Initial")]
+    [Migration("20261122115539_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -215,6 +215,64 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Accounts.UserProfile", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("PreferencesCipher")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("UserProfile");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Context.Summary", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("ContentCipher")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("FromSeq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ToMessageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ToSeq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TokenCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "ToMessageId");
+
+                    b.ToTable("Summary");
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Privacy.MasterKeyCheck", b =>
                 {
                     b.Property<int>("Id")
@@ -242,9 +300,95 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("BLOB");
 
+                    b.Property<byte[]>("WrappedSearchKey")
+                        .HasColumnType("BLOB");
+
                     b.HasKey("UserId");
 
                     b.ToTable("UserKeys");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchDocument", b =>
+                {
+                    b.Property<int>("IndexId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Number")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Length")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("IndexId", "Number");
+
+                    b.HasIndex("EventId")
+                        .IsUnique();
+
+                    b.HasIndex("SessionId");
+
+                    b.ToTable("SearchDocuments");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchIndex", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DocumentCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LastDocumentNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TotalLength")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId")
+                        .IsUnique();
+
+                    b.ToTable("SearchIndexes");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchPosting", b =>
+                {
+                    b.Property<int>("IndexId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("DocumentNumber")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TermHash")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DocumentLength")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ImpactKey")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("TermFrequency")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("IndexId", "DocumentNumber", "TermHash");
+
+                    b.HasIndex("IndexId", "TermHash", "ImpactKey", "DocumentNumber", "TermFrequency", "DocumentLength")
+                        .HasDatabaseName("IX_SearchPostings_Term");
+
+                    b.ToTable("SearchPostings");
                 });
 
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
@@ -342,6 +486,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .IsRequired()
                         .HasColumnType("BLOB");
 
+                    b.Property<string>("ContextPlan")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -356,6 +503,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid?>("ParentId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("PreviousLeafId")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("Seq")
@@ -375,16 +525,18 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Status");
-
                     b.HasIndex("SessionId", "ClientId")
                         .IsUnique()
                         .HasFilter("\"ClientId\" IS NOT NULL");
 
-                    b.HasIndex("SessionId", "ParentId");
-
                     b.HasIndex("SessionId", "Seq")
                         .IsUnique();
+
+                    b.HasIndex("SessionId", "Kind", "Seq");
+
+                    b.HasIndex("SessionId", "ParentId", "Seq");
+
+                    b.HasIndex("Status", "SessionId", "Seq");
 
                     b.ToTable("SessionEvents");
                 });
@@ -440,11 +592,68 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Accounts.UserProfile", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Context.Summary", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Privacy.UserKey", b =>
                 {
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchDocument", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Sessions.SessionEvent", null)
+                        .WithMany()
+                        .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ResearchAssistant.Core.Search.SearchIndex", null)
+                        .WithMany()
+                        .HasForeignKey("IndexId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchIndex", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchPosting", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Search.SearchDocument", null)
+                        .WithMany()
+                        .HasForeignKey("IndexId", "DocumentNumber")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

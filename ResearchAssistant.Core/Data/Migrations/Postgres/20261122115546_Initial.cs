@@ -199,11 +199,34 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "SearchIndexes",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    DocumentCount = table.Column<long>(type: "bigint", nullable: false),
+                    TotalLength = table.Column<long>(type: "bigint", nullable: false),
+                    LastDocumentNumber = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SearchIndexes", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_SearchIndexes_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "UserKeys",
                 columns: table => new
                 {
                     UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
                     WrappedKey = table.Column<byte[]>(type: "bytea", nullable: false),
+                    WrappedSearchKey = table.Column<byte[]>(type: "bytea", nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -211,6 +234,25 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     table.PrimaryKey("PK_UserKeys", x => x.UserId);
                     table.ForeignKey(
                         name: "FK_UserKeys_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "UserProfile",
+                columns: table => new
+                {
+                    UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    PreferencesCipher = table.Column<byte[]>(type: "bytea", nullable: false),
+                    UpdatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UserProfile", x => x.UserId);
+                    table.ForeignKey(
+                        name: "FK_UserProfile_AspNetUsers_UserId",
                         column: x => x.UserId,
                         principalTable: "AspNetUsers",
                         principalColumn: "Id",
@@ -248,11 +290,13 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     Kind = table.Column<int>(type: "integer", nullable: false),
                     ParentId = table.Column<Guid>(type: "uuid", nullable: true),
                     TargetId = table.Column<Guid>(type: "uuid", nullable: true),
+                    PreviousLeafId = table.Column<Guid>(type: "uuid", nullable: true),
                     Author = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
                     ContentCipher = table.Column<byte[]>(type: "bytea", nullable: false),
                     Status = table.Column<int>(type: "integer", nullable: false),
                     FailureReason = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
                     TokenCount = table.Column<int>(type: "integer", nullable: true),
+                    ContextPlan = table.Column<string>(type: "text", nullable: true),
                     ClientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     Hash = table.Column<byte[]>(type: "bytea", nullable: true)
@@ -265,6 +309,86 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         column: x => x.SessionId,
                         principalTable: "ChatSessions",
                         principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "Summary",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    ToMessageId = table.Column<Guid>(type: "uuid", nullable: false),
+                    FromSeq = table.Column<long>(type: "bigint", nullable: false),
+                    ToSeq = table.Column<long>(type: "bigint", nullable: false),
+                    Model = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),
+                    TokenCount = table.Column<int>(type: "integer", nullable: false),
+                    ContentCipher = table.Column<byte[]>(type: "bytea", nullable: false),
+                    CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Summary", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_Summary_ChatSessions_SessionId",
+                        column: x => x.SessionId,
+                        principalTable: "ChatSessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SearchDocuments",
+                columns: table => new
+                {
+                    IndexId = table.Column<int>(type: "integer", nullable: false),
+                    Number = table.Column<long>(type: "bigint", nullable: false),
+                    EventId = table.Column<Guid>(type: "uuid", nullable: false),
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Length = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SearchDocuments", x => new { x.IndexId, x.Number });
+                    table.ForeignKey(
+                        name: "FK_SearchDocuments_ChatSessions_SessionId",
+                        column: x => x.SessionId,
+                        principalTable: "ChatSessions",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_SearchDocuments_SearchIndexes_IndexId",
+                        column: x => x.IndexId,
+                        principalTable: "SearchIndexes",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_SearchDocuments_SessionEvents_EventId",
+                        column: x => x.EventId,
+                        principalTable: "SessionEvents",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SearchPostings",
+                columns: table => new
+                {
+                    IndexId = table.Column<int>(type: "integer", nullable: false),
+                    TermHash = table.Column<long>(type: "bigint", nullable: false),
+                    DocumentNumber = table.Column<long>(type: "bigint", nullable: false),
+                    TermFrequency = table.Column<int>(type: "integer", nullable: false),
+                    DocumentLength = table.Column<int>(type: "integer", nullable: false),
+                    ImpactKey = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SearchPostings", x => new { x.IndexId, x.DocumentNumber, x.TermHash });
+                    table.ForeignKey(
+                        name: "FK_SearchPostings_SearchDocuments_IndexId_DocumentNumber",
+                        columns: x => new { x.IndexId, x.DocumentNumber },
+                        principalTable: "SearchDocuments",
+                        principalColumns: new[] { "IndexId", "Number" },
                         onDelete: ReferentialAction.Cascade);
                 });
 
@@ -316,6 +440,28 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 columns: new[] { "SessionId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_SearchDocuments_EventId",
+                table: "SearchDocuments",
+                column: "EventId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SearchDocuments_SessionId",
+                table: "SearchDocuments",
+                column: "SessionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SearchIndexes_UserId",
+                table: "SearchIndexes",
+                column: "UserId",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SearchPostings_Term",
+                table: "SearchPostings",
+                columns: new[] { "IndexId", "TermHash", "ImpactKey", "DocumentNumber", "TermFrequency", "DocumentLength" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SessionEvents_SessionId_ClientId",
                 table: "SessionEvents",
                 columns: new[] { "SessionId", "ClientId" },
@@ -323,9 +469,14 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 filter: "\"ClientId\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
-                name: "IX_SessionEvents_SessionId_ParentId",
+                name: "IX_SessionEvents_SessionId_Kind_Seq",
                 table: "SessionEvents",
-                columns: new[] { "SessionId", "ParentId" });
+                columns: new[] { "SessionId", "Kind", "Seq" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SessionEvents_SessionId_ParentId_Seq",
+                table: "SessionEvents",
+                columns: new[] { "SessionId", "ParentId", "Seq" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_SessionEvents_SessionId_Seq",
@@ -334,9 +485,14 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_SessionEvents_Status",
+                name: "IX_SessionEvents_Status_SessionId_Seq",
                 table: "SessionEvents",
-                column: "Status");
+                columns: new[] { "Status", "SessionId", "Seq" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Summary_SessionId_ToMessageId",
+                table: "Summary",
+                columns: new[] { "SessionId", "ToMessageId" });
         }
 
         /// <inheritdoc />
@@ -364,13 +520,28 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 name: "MasterKeyCheck");
 
             migrationBuilder.DropTable(
-                name: "SessionEvents");
+                name: "SearchPostings");
+
+            migrationBuilder.DropTable(
+                name: "Summary");
 
             migrationBuilder.DropTable(
                 name: "UserKeys");
 
             migrationBuilder.DropTable(
+                name: "UserProfile");
+
+            migrationBuilder.DropTable(
                 name: "AspNetRoles");
+
+            migrationBuilder.DropTable(
+                name: "SearchDocuments");
+
+            migrationBuilder.DropTable(
+                name: "SearchIndexes");
+
+            migrationBuilder.DropTable(
+                name: "SessionEvents");
 
             migrationBuilder.DropTable(
                 name: "ChatSessions");

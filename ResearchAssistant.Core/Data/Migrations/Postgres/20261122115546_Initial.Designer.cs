@@ -12,7 +12,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261122102704_Initial")]
+    [Migration("20261122115546_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -224,6 +224,64 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Accounts.UserProfile", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("PreferencesCipher")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("UserProfile");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Context.Summary", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<byte[]>("ContentCipher")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("FromSeq")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid>("ToMessageId")
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("ToSeq")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("TokenCount")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SessionId", "ToMessageId");
+
+                    b.ToTable("Summary");
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Privacy.MasterKeyCheck", b =>
                 {
                     b.Property<int>("Id")
@@ -251,9 +309,97 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("bytea");
 
+                    b.Property<byte[]>("WrappedSearchKey")
+                        .HasColumnType("bytea");
+
                     b.HasKey("UserId");
 
                     b.ToTable("UserKeys");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchDocument", b =>
+                {
+                    b.Property<int>("IndexId")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Number")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Length")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("IndexId", "Number");
+
+                    b.HasIndex("EventId")
+                        .IsUnique();
+
+                    b.HasIndex("SessionId");
+
+                    b.ToTable("SearchDocuments");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchIndex", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<long>("DocumentCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("LastDocumentNumber")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("TotalLength")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId")
+                        .IsUnique();
+
+                    b.ToTable("SearchIndexes");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchPosting", b =>
+                {
+                    b.Property<int>("IndexId")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("DocumentNumber")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("TermHash")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("DocumentLength")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("ImpactKey")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("TermFrequency")
+                        .HasColumnType("integer");
+
+                    b.HasKey("IndexId", "DocumentNumber", "TermHash");
+
+                    b.HasIndex("IndexId", "TermHash", "ImpactKey", "DocumentNumber", "TermFrequency", "DocumentLength")
+                        .HasDatabaseName("IX_SearchPostings_Term");
+
+                    b.ToTable("SearchPostings");
                 });
 
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
@@ -351,6 +497,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         .IsRequired()
                         .HasColumnType("bytea");
 
+                    b.Property<string>("ContextPlan")
+                        .HasColumnType("text");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -365,6 +514,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         .HasColumnType("integer");
 
                     b.Property<Guid?>("ParentId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("PreviousLeafId")
                         .HasColumnType("uuid");
 
                     b.Property<long>("Seq")
@@ -384,16 +536,18 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Status");
-
                     b.HasIndex("SessionId", "ClientId")
                         .IsUnique()
                         .HasFilter("\"ClientId\" IS NOT NULL");
 
-                    b.HasIndex("SessionId", "ParentId");
-
                     b.HasIndex("SessionId", "Seq")
                         .IsUnique();
+
+                    b.HasIndex("SessionId", "Kind", "Seq");
+
+                    b.HasIndex("SessionId", "ParentId", "Seq");
+
+                    b.HasIndex("Status", "SessionId", "Seq");
 
                     b.ToTable("SessionEvents");
                 });
@@ -449,11 +603,68 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Accounts.UserProfile", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Context.Summary", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Privacy.UserKey", b =>
                 {
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchDocument", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Sessions.SessionEvent", null)
+                        .WithMany()
+                        .HasForeignKey("EventId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ResearchAssistant.Core.Search.SearchIndex", null)
+                        .WithMany()
+                        .HasForeignKey("IndexId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchIndex", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchPosting", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Search.SearchDocument", null)
+                        .WithMany()
+                        .HasForeignKey("IndexId", "DocumentNumber")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
