@@ -15,8 +15,8 @@ internal static class SearchIndexer
     private const int RowsPerInsert = 500;
 
     /// <summary>
-    /// Indexes one message: its terms, hashed with the user's search key, and the counts BM25 needs. Two statements
-    /// (three for a user's first message), whatever the message's length.
+    /// Indexes one message: its terms, hashed with the user's search key, and the counts BM25 needs. One command on
+    /// PostgreSQL, two on SQLite (one more for a user's first message), whatever the message's length.
     /// </summary>
     public static async Task IndexAsync(AppDbContext db, string userId, UserCipher cipher, Guid sessionId, Guid eventId, string text, CancellationToken ct)
     {
@@ -27,25 +27,101 @@ internal static class SearchIndexer
             var hash = cipher.HashTerm(term);
             frequencies[hash] = frequencies.GetValueOrDefault(hash) + 1;
         }
-        var length = terms.Count;
-        var (indexId, number) = await NextDocumentAsync(db, userId, length, ct);
+        var document = new Document(userId, sessionId, eventId, terms.Count, frequencies);
+        for (var attempt = 0; ; attempt++)
+        {
+            var written = db.Database.IsSqlite() ? await WriteSqliteAsync(db, document, ct) : await WritePostgresAsync(db, document, ct);
+            if (written)
+            {
+                return;
+            }
+            if (attempt > 0)
+            {
+                throw new InvalidOperationException("The user's search index could not be created.");
+            }
+            // The user's first indexed message. DO NOTHING: a concurrent first message may have created it already.
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO "SearchIndexes" ("UserId", "DocumentCount", "TotalLength", "LastDocumentNumber") VALUES ({userId}, 0, 0, 0)
+                ON CONFLICT ("UserId") DO NOTHING
+                """, ct);
+        }
+    }
 
-        // The postings are all integers computed here, so they are written as literals (one statement instead of six
-        // parameters per row); the ids go in as parameters.
+    /// <summary>
+    /// One round trip: numbering the document and adding it to the statistics (which also holds the user's index row
+    /// until commit, so concurrent indexing never hands out the same number), the document row and its postings, the
+    /// postings as three arrays. The text never varies, so the server keeps it prepared on each pooled connection.
+    /// False when the user has no index row yet.
+    /// </summary>
+    private static async Task<bool> WritePostgresAsync(AppDbContext db, Document document, CancellationToken ct)
+    {
+        var count = document.Frequencies.Count;
+        var hashes = new long[count];
+        var tfs = new int[count];
+        var impacts = new int[count];
+        var i = 0;
+        foreach (var (hash, frequency) in document.Frequencies)
+        {
+            (hashes[i], tfs[i], impacts[i]) = (hash, frequency, Bm25.ImpactKey(frequency, document.Length));
+            i++;
+        }
+        // Data-modifying CTEs all run to completion; the statement returns how many documents it wrote (0 or 1).
+        var written = await RawSql.ScalarAsync<long>(db, """
+            WITH slot AS (
+                UPDATE "SearchIndexes"
+                SET "DocumentCount" = "DocumentCount" + 1, "TotalLength" = "TotalLength" + @p0, "LastDocumentNumber" = "LastDocumentNumber" + 1
+                WHERE "UserId" = @p1
+                RETURNING "Id", "LastDocumentNumber"
+            ), document AS (
+                INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length")
+                SELECT "Id", "LastDocumentNumber", @p2, @p3, @p4 FROM slot
+                RETURNING "IndexId", "Number"
+            ), postings AS (
+                INSERT INTO "SearchPostings" ("IndexId", "DocumentNumber", "TermHash", "TermFrequency", "DocumentLength", "ImpactKey")
+                SELECT d."IndexId", d."Number", t.hash, t.tf, @p4, t.impact
+                FROM document d CROSS JOIN unnest(@p5, @p6, @p7) AS t(hash, tf, impact)
+            )
+            SELECT count(*) FROM document
+            """, [(long)document.Length, document.UserId, document.EventId, document.SessionId, document.Length, hashes, tfs, impacts], ct, prepare: true);
+        return written == 1;
+    }
+
+    /// <summary>
+    /// SQLite has no data-modifying CTEs, and its statements cost no round trip: the numbering, then the document and its
+    /// postings in one command, the postings as integer literals (one statement instead of six parameters per row).
+    /// False when the user has no index row yet.
+    /// </summary>
+    private static async Task<bool> WriteSqliteAsync(AppDbContext db, Document document, CancellationToken ct)
+    {
+        var slots = await RawSql.QueryAsync(db, """
+            UPDATE "SearchIndexes"
+            SET "DocumentCount" = "DocumentCount" + 1, "TotalLength" = "TotalLength" + @p0, "LastDocumentNumber" = "LastDocumentNumber" + 1
+            WHERE "UserId" = @p1
+            RETURNING "Id", "LastDocumentNumber"
+            """, [(long)document.Length, document.UserId], r => (Id: r.GetInt32(0), Number: r.GetInt64(1)), ct);
+        if (slots.Count == 0)
+        {
+            return false;
+        }
+        var (indexId, number) = slots[0];
         var sql = new StringBuilder("""INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length") VALUES (@p0, @p1, @p2, @p3, @p4)""");
         var row = 0;
-        foreach (var (hash, frequency) in frequencies)
+        foreach (var (hash, frequency) in document.Frequencies)
         {
             sql.Append(row % RowsPerInsert == 0
                 ? """; INSERT INTO "SearchPostings" ("IndexId", "DocumentNumber", "TermHash", "TermFrequency", "DocumentLength", "ImpactKey") VALUES """
                 : ", ");
-            sql.Append(CultureInfo.InvariantCulture, $"({indexId}, {number}, {hash}, {frequency}, {length}, {Bm25.ImpactKey(frequency, length)})");
+            sql.Append(CultureInfo.InvariantCulture, $"({indexId}, {number}, {hash}, {frequency}, {document.Length}, {Bm25.ImpactKey(frequency, document.Length)})");
             row++;
         }
-        await RawSql.ExecuteAsync(db, sql.ToString(), [indexId, number, RawSql.Guid(db, eventId), RawSql.Guid(db, sessionId), length], ct);
+        await RawSql.ExecuteAsync(db, sql.ToString(), [indexId, number, RawSql.Guid(db, document.EventId), RawSql.Guid(db, document.SessionId), document.Length], ct);
+        return true;
     }
 
-    /// <summary>Removes a conversation's documents and postings, and takes them out of the user's statistics.</summary>
+    /// <summary>
+    /// Removes a conversation's documents and postings, and takes them out of the user's statistics. Postings have no
+    /// foreign key (see SearchPostingConfiguration), so they are deleted here, before the documents that find them.
+    /// </summary>
     public static async Task RemoveSessionAsync(AppDbContext db, string userId, Guid sessionId, CancellationToken ct)
     {
         var indexId = await db.SearchIndexes.Where(i => i.UserId == userId).Select(i => (int?)i.Id).FirstOrDefaultAsync(ct);
@@ -53,9 +129,10 @@ internal static class SearchIndexer
         {
             return;
         }
-        await db.SearchPostings
-            .Where(p => p.IndexId == ix && db.SearchDocuments.Any(d => d.IndexId == ix && d.Number == p.DocumentNumber && d.SessionId == sessionId))
-            .ExecuteDeleteAsync(ct);
+        // "Number IN (the session's documents)": each document's postings are one range of the postings' key. (A
+        // correlated EXISTS let SQLite walk all the user's postings instead.)
+        var numbers = db.SearchDocuments.Where(d => d.IndexId == ix && d.SessionId == sessionId).Select(d => d.Number);
+        await db.SearchPostings.Where(p => p.IndexId == ix && numbers.Contains(p.DocumentNumber)).ExecuteDeleteAsync(ct);
         // RETURNING gives exactly what was deleted, so the statistics stay exact even if a document was added meanwhile.
         var lengths = await db.Database.SqlQuery<int>($"""
             DELETE FROM "SearchDocuments" WHERE "IndexId" = {ix} AND "SessionId" = {sessionId} RETURNING "Length" AS "Value"
@@ -72,32 +149,21 @@ internal static class SearchIndexer
     }
 
     /// <summary>
-    /// Numbers the next document and adds it to the statistics in one statement, which also holds the user's index
-    /// row until commit (PostgreSQL), so concurrent indexing never hands out the same number.
+    /// Removes a user's whole index: postings, documents and statistics. For erasing a user: the database's cascades
+    /// from the user reach the documents but not the postings, which have no foreign key.
     /// </summary>
-    private static async Task<(int IndexId, long Number)> NextDocumentAsync(AppDbContext db, string userId, int length, CancellationToken ct)
+    public static async Task RemoveUserAsync(AppDbContext db, string userId, CancellationToken ct)
     {
-        for (var attempt = 0; ; attempt++)
+        var indexId = await db.SearchIndexes.Where(i => i.UserId == userId).Select(i => (int?)i.Id).FirstOrDefaultAsync(ct);
+        if (indexId is not { } ix)
         {
-            var slots = await RawSql.QueryAsync(db, """
-                UPDATE "SearchIndexes"
-                SET "DocumentCount" = "DocumentCount" + 1, "TotalLength" = "TotalLength" + @p0, "LastDocumentNumber" = "LastDocumentNumber" + 1
-                WHERE "UserId" = @p1
-                RETURNING "Id", "LastDocumentNumber"
-                """, [(long)length, userId], r => (Id: r.GetInt32(0), Number: r.GetInt64(1)), ct);
-            if (slots.Count == 1)
-            {
-                return slots[0];
-            }
-            if (attempt > 0)
-            {
-                throw new InvalidOperationException("The user's search index could not be created.");
-            }
-            // The user's first indexed message. DO NOTHING: a concurrent first message may have created it already.
-            await db.Database.ExecuteSqlAsync($"""
-                INSERT INTO "SearchIndexes" ("UserId", "DocumentCount", "TotalLength", "LastDocumentNumber") VALUES ({userId}, 0, 0, 0)
-                ON CONFLICT ("UserId") DO NOTHING
-                """, ct);
+            return;
         }
+        await db.SearchPostings.Where(p => p.IndexId == ix).ExecuteDeleteAsync(ct);
+        await db.SearchDocuments.Where(d => d.IndexId == ix).ExecuteDeleteAsync(ct);
+        await db.SearchIndexes.Where(i => i.Id == ix).ExecuteDeleteAsync(ct);
     }
+
+    /// <summary>A message to index: its length in terms and each distinct term's hash and frequency.</summary>
+    private sealed record Document(string UserId, Guid SessionId, Guid EventId, int Length, Dictionary<long, int> Frequencies);
 }

@@ -159,19 +159,51 @@ public abstract class SearchTests(TestDatabase database, ITestOutputHelper outpu
         var (deleted, _) = await StartConversationAsync(user, "sediment layers and pollen counts in lake cores");
         Assert.True(await PostingsOfSessionAsync(deleted) > 0);
         Assert.Contains((await Search.SearchAsync(user, "pollen sediment")).Hits, h => h.SessionId == deleted);
+        var deletedDocuments = await DocumentNumbersAsync(deleted);
+        Assert.NotEmpty(deletedDocuments);
 
         await Core.Organizer.DeleteAsync(user, deleted);
 
-        Assert.Equal(0, await PostingsOfSessionAsync(deleted));
         await using (var db = await Core.Contexts.CreateDbContextAsync())
         {
             Assert.False(await db.SearchDocuments.AnyAsync(d => d.SessionId == deleted));
+            // Found by number, as the documents are gone: postings have no foreign key that would have taken them along.
+            Assert.False(await db.SearchPostings.AnyAsync(p => p.IndexId == statsBefore.Id && deletedDocuments.Contains(p.DocumentNumber)));
+            Assert.Equal(0, await OrphanPostingsAsync(db));
         }
         var statsAfter = await StatsAsync(user);
         Assert.Equal((statsBefore.DocumentCount, statsBefore.TotalLength), (statsAfter.DocumentCount, statsAfter.TotalLength));
         Assert.True(await PostingsOfSessionAsync(kept) > 0);
         var hits = (await Search.SearchAsync(user, "pollen sediment")).Hits;
         Assert.Equal([keptView.Messages[0].Id], hits.Select(h => h.MessageId));
+    }
+
+    [Fact]
+    public async Task Removing_a_users_index_removes_all_their_postings_and_no_one_elses()
+    {
+        var erased = await NewUserAsync("erased");
+        var other = await NewUserAsync("other");
+        await StartConversationAsync(erased, "isotope ratios in ice cores");
+        await StartConversationAsync(erased, "isotope fractionation");
+        await StartConversationAsync(other, "isotope ratios again");
+        var erasedIndex = (await StatsAsync(erased)).Id;
+        var otherPostings = await PostingsOfIndexAsync((await StatsAsync(other)).Id);
+        Assert.True(await PostingsOfIndexAsync(erasedIndex) > 0);
+
+        await using (var db = await Core.Contexts.CreateDbContextAsync())
+        {
+            await SearchIndexer.RemoveUserAsync(db, erased, CancellationToken.None);
+        }
+
+        await using (var db = await Core.Contexts.CreateDbContextAsync())
+        {
+            Assert.Equal(0, await PostingsOfIndexAsync(erasedIndex));
+            Assert.False(await db.SearchDocuments.AnyAsync(d => d.IndexId == erasedIndex));
+            Assert.False(await db.SearchIndexes.AnyAsync(i => i.UserId == erased));
+        }
+        Assert.Equal(otherPostings, await PostingsOfIndexAsync((await StatsAsync(other)).Id));
+        Assert.Single((await Search.SearchAsync(other, "isotope")).Hits);
+        Assert.Empty((await Search.SearchAsync(erased, "isotope")).Hits);
     }
 
     [Theory]
@@ -302,6 +334,22 @@ public abstract class SearchTests(TestDatabase database, ITestOutputHelper outpu
         await using var db = await Core.Contexts.CreateDbContextAsync();
         return await db.SearchPostings.CountAsync(p => db.SearchDocuments.Any(d => d.IndexId == p.IndexId && d.Number == p.DocumentNumber && d.SessionId == sessionId));
     }
+
+    private async Task<List<long>> DocumentNumbersAsync(Guid sessionId)
+    {
+        await using var db = await Core.Contexts.CreateDbContextAsync();
+        return await db.SearchDocuments.Where(d => d.SessionId == sessionId).Select(d => d.Number).ToListAsync();
+    }
+
+    private async Task<int> PostingsOfIndexAsync(int indexId)
+    {
+        await using var db = await Core.Contexts.CreateDbContextAsync();
+        return await db.SearchPostings.CountAsync(p => p.IndexId == indexId);
+    }
+
+    /// <summary>Postings whose document is gone, in the whole database.</summary>
+    private static Task<int> OrphanPostingsAsync(AppDbContext db) =>
+        db.SearchPostings.CountAsync(p => !db.SearchDocuments.Any(d => d.IndexId == p.IndexId && d.Number == p.DocumentNumber));
 
     /// <summary>Each row of a table as one string: text columns as they are, binary ones as UTF-8 and Latin-1.</summary>
     private static async Task<List<string>> RawRowsAsync(AppDbContext db, string table)
