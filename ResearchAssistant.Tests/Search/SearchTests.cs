@@ -63,6 +63,22 @@ public abstract class SearchTests(TestDatabase database, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task An_answers_snippet_is_plain_text_and_a_questions_is_as_typed()
+    {
+        Model.Behavior = QuickAnswer with { Tokens = ["## Where\n\n", "The **archive** keeps [the charters](https://example.org/charters) in `vault 7`."] };
+        var user = await NewUserAsync();
+        await StartConversationAsync(user, "Are the *charters* in C# notation?");
+
+        var hits = (await Search.SearchAsync(user, "charters")).Hits;
+
+        var answer = Assert.Single(hits, h => h.Role == MessageRole.Assistant);
+        Assert.Equal("Where The archive keeps the charters in vault 7.", string.Concat(answer.Snippet.Select(p => p.Text)));
+        Assert.Equal(["charters"], answer.Snippet.Where(p => p.IsMatch).Select(p => p.Text));
+        var question = Assert.Single(hits, h => h.Role == MessageRole.User);
+        Assert.Equal("Are the *charters* in C# notation?", string.Concat(question.Snippet.Select(p => p.Text)));
+    }
+
+    [Fact]
     public async Task Questions_are_indexed_when_stored_answers_when_sealed_and_edits_as_new_versions()
     {
         Model.Behavior = QuickAnswer with { Tokens = ["The ", "archive ", "holds ", "manuscripts."] };
