@@ -61,6 +61,9 @@ public sealed class Summarizer(
         _running.TryAdd(sessionId, task);
     }
 
+    /// <summary>Completes when no summary is being written (used to let background work settle before measuring).</summary>
+    public Task WhenIdleAsync() => Task.WhenAll(_running.Values);
+
     /// <summary>Summarizes now if the older part needs it (also what the background task runs); returns the new summary's id.</summary>
     public async Task<Guid?> SummarizeIfNeededAsync(string ownerId, Guid sessionId, Guid leafId, CancellationToken ct)
     {
