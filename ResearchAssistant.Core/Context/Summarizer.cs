@@ -90,9 +90,9 @@ public sealed class Summarizer(
             return null;
         }
         var wanted = ids.Skip(firstNew).Take(lastToSummarize - firstNew + 1).ToList();
-        var rows = await db.SessionEvents.AsNoTracking()
-            .Where(e => e.SessionId == sessionId && wanted.Contains(e.Id))
-            .ToDictionaryAsync(e => e.Id, ct);
+        // By primary key only, the session checked after (SQLite would otherwise walk the session's whole index).
+        var rows = (await db.SessionEvents.AsNoTracking().Where(e => wanted.Contains(e.Id)).ToListAsync(ct))
+            .Where(e => e.SessionId == sessionId).ToDictionary(e => e.Id);
         if (rows.Count != wanted.Count)
         {
             return null; // the branch changed under us (erased messages); the next turn tries again

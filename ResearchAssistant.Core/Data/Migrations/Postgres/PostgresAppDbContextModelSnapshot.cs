@@ -420,6 +420,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("LastActivityAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset>("LastOpenedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<long>("LastSeq")
                         .HasColumnType("bigint");
 
@@ -445,6 +448,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("OwnerId", "LastActivityAt");
+
+                    b.HasIndex("OwnerId", "LastOpenedAt");
 
                     b.ToTable("ChatSessions");
                 });

@@ -409,6 +409,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<long>("LastActivityAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("LastOpenedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("LastSeq")
                         .HasColumnType("INTEGER");
 
@@ -434,6 +437,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("OwnerId", "LastActivityAt");
+
+                    b.HasIndex("OwnerId", "LastOpenedAt");
 
                     b.ToTable("ChatSessions");
                 });

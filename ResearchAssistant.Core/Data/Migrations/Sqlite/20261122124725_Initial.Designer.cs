@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122115539_Initial")]
+    [Migration("20261122124725_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -412,6 +412,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<long>("LastActivityAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("LastOpenedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("LastSeq")
                         .HasColumnType("INTEGER");
 
@@ -437,6 +440,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("OwnerId", "LastActivityAt");
+
+                    b.HasIndex("OwnerId", "LastOpenedAt");
 
                     b.ToTable("ChatSessions");
                 });

@@ -12,7 +12,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261122115546_Initial")]
+    [Migration("20261122124734_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -423,6 +423,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("LastActivityAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset>("LastOpenedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<long>("LastSeq")
                         .HasColumnType("bigint");
 
@@ -448,6 +451,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("OwnerId", "LastActivityAt");
+
+                    b.HasIndex("OwnerId", "LastOpenedAt");
 
                     b.ToTable("ChatSessions");
                 });
