@@ -22,6 +22,7 @@ public static class WebApplicationExtensions
             .AddHubOptions(hub => hub.MaximumReceiveMessageSize = MaxCircuitMessageBytes);
         builder.Services.AddRadzenComponents();
         builder.Services.AddHttpContextAccessor();
+        builder.Services.AddScoped<Components.Chat.AnswersRequestedHere>();
         return builder;
     }
 
