@@ -89,6 +89,7 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
         // Explicit deletes rather than relying on cascades: the rows must go whatever the provider's FK settings.
         await Search.SearchIndexer.RemoveSessionAsync(db, userId, sessionId, ct);
         await db.Checkpoints.Where(c => c.SessionId == sessionId).ExecuteDeleteAsync(ct);
+        await db.Set<PresenceEntry>().Where(p => p.SessionId == sessionId).ExecuteDeleteAsync(ct);
         await db.Set<Context.Summary>().Where(s => s.SessionId == sessionId).ExecuteDeleteAsync(ct);
         await db.SessionEvents.Where(e => e.SessionId == sessionId).ExecuteDeleteAsync(ct);
         await db.ChatSessions.Where(s => s.Id == sessionId).ExecuteDeleteAsync(ct);

@@ -200,6 +200,28 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "PresenceEntry",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    DeviceSessionId = table.Column<Guid>(type: "uuid", nullable: true),
+                    DeviceName = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    SeenAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PresenceEntry", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_PresenceEntry_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "SearchIndexes",
                 columns: table => new
                 {
@@ -446,6 +468,11 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 columns: new[] { "SessionId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_PresenceEntry_UserId_SessionId",
+                table: "PresenceEntry",
+                columns: new[] { "UserId", "SessionId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SearchDocuments_EventId",
                 table: "SearchDocuments",
                 column: "EventId",
@@ -524,6 +551,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "MasterKeyCheck");
+
+            migrationBuilder.DropTable(
+                name: "PresenceEntry");
 
             migrationBuilder.DropTable(
                 name: "SearchPostings");

@@ -199,6 +199,28 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "PresenceEntry",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    DeviceSessionId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    DeviceName = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    SeenAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PresenceEntry", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_PresenceEntry_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "SearchIndexes",
                 columns: table => new
                 {
@@ -445,6 +467,11 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 columns: new[] { "SessionId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_PresenceEntry_UserId_SessionId",
+                table: "PresenceEntry",
+                columns: new[] { "UserId", "SessionId" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_SearchDocuments_EventId",
                 table: "SearchDocuments",
                 column: "EventId",
@@ -523,6 +550,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "MasterKeyCheck");
+
+            migrationBuilder.DropTable(
+                name: "PresenceEntry");
 
             migrationBuilder.DropTable(
                 name: "SearchPostings");

@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122124725_Initial")]
+    [Migration("20261122125845_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -546,6 +546,38 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.ToTable("SessionEvents");
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Sync.PresenceEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeviceName")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("DeviceSessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId", "SessionId");
+
+                    b.ToTable("PresenceEntry");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -686,6 +718,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
                         .WithMany()
                         .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Sync.PresenceEntry", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
