@@ -23,6 +23,9 @@ public static class WebApplicationExtensions
         builder.Services.AddRadzenComponents();
         builder.Services.AddHttpContextAccessor();
         builder.Services.AddScoped<Components.Chat.AnswersRequestedHere>();
+        builder.Services.AddScoped<Components.Presence.CurrentDevice>();
+        builder.Services.AddScoped<Components.Presence.CircuitPresence>();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, Components.Presence.PresenceCircuitHandler>();
         return builder;
     }
 
