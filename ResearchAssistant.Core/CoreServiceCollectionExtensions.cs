@@ -40,6 +40,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<TurnContextBuilder>();
         services.AddSingleton<Accounts.UserProfileService>();
         services.AddSingleton<SessionBus>();
+        services.AddSingleton<PresenceService>();
+        services.AddHostedService(sp => sp.GetRequiredService<PresenceService>());
         if (database.Provider == DatabaseProvider.Postgres)
         {
             services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(database.ConnectionString));

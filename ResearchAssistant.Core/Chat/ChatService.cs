@@ -265,6 +265,7 @@ public sealed class ChatService(
                 TitleCipher = cipher.Encrypt(TitleFrom(message)),
                 CreatedAt = now,
                 LastActivityAt = now,
+                LastOpenedAt = now,
                 Version = Guid.NewGuid(),
             });
             await db.SaveChangesAsync();

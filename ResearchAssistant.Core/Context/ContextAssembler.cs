@@ -43,6 +43,29 @@ public sealed class ContextAssembler(LlmOptions llm, ContextOptions options, ITo
         }
     }
 
+    /// <summary>
+    /// Whether messages older than <paramref name="branch"/> (oldest first, ending with the question) could still
+    /// change the prompt. They cannot once the messages above the question already cost more than the whole budget:
+    /// the recent window is filled newest first and stops at the first message that does not fit, so it would stop
+    /// inside this part. Lets a turn read a small window first and more only when the budget could use it.
+    /// </summary>
+    public bool CouldUseOlderThan(string model, IReadOnlyList<MessageView> branch)
+    {
+        var tokens = 0;
+        for (var i = branch.Count - 2; i >= 0; i--)
+        {
+            if (Sendable(branch[i]))
+            {
+                tokens += Cost(model, branch[i].Text);
+                if (tokens > options.PromptBudget)
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     public async Task<AssembledContext> AssembleAsync(string model, ContextSources sources)
     {
         if (sources.Branch.Count == 0)

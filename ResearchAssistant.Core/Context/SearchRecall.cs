@@ -26,14 +26,18 @@ internal sealed class SearchRecall(SearchService search, IDbContextFactory<AppDb
             return [];
         }
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var onBranch = (await BranchAncestors.ReadAsync(db, candidatesAbove, options.RecallDepth, ct)).ToHashSet();
+        var candidates = hits.Select(h => h.EventId).Where(id => !exclude.Contains(id)).ToList();
+        var onBranch = await BranchAncestors.FilterAsync(db, candidatesAbove, options.RecallDepth, candidates, ct);
         var chosen = hits.Where(h => onBranch.Contains(h.EventId) && !exclude.Contains(h.EventId)).Take(take).ToList();
         if (chosen.Count == 0)
         {
             return [];
         }
         var ids = chosen.Select(h => h.EventId).ToList();
-        var events = await db.SessionEvents.AsNoTracking().Where(e => e.SessionId == sessionId && ids.Contains(e.Id)).ToDictionaryAsync(e => e.Id, ct);
+        // By primary key only, the session checked after: given both, SQLite's planner walks the session's index
+        // (every event of the session) instead of looking up a handful of ids.
+        var events = (await db.SessionEvents.AsNoTracking().Where(e => ids.Contains(e.Id)).ToListAsync(ct))
+            .Where(e => e.SessionId == sessionId).ToDictionary(e => e.Id);
         var cipher = await protector.ForUserAsync(userId, ct);
         return chosen.Where(h => events.ContainsKey(h.EventId)).Select(h => BranchReader.ToView(events[h.EventId], null, cipher)).ToList();
     }

@@ -61,20 +61,25 @@ public sealed class Summarizer(
         _running.TryAdd(sessionId, task);
     }
 
+    /// <summary>Completes when no summary is being written (used to let background work settle before measuring).</summary>
+    public Task WhenIdleAsync() => Task.WhenAll(_running.Values);
+
     /// <summary>Summarizes now if the older part needs it (also what the background task runs); returns the new summary's id.</summary>
     public async Task<Guid?> SummarizeIfNeededAsync(string ownerId, Guid sessionId, Guid leafId, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var cipher = await protector.ForUserAsync(ownerId, ct);
-        var window = await BranchReader.ReadEndingAtAsync(db, sessionId, leafId, SummaryStore.SearchDepth, ct);
-        var messages = window.Messages;
-        var lastToSummarize = messages.Count - 1 - KeepRecentMessages;
+        // Ids first (cheap), rows only for the part not summarized yet: this runs after every turn, and summaries keep
+        // pace, so the part to read is usually a few messages, not the whole search depth.
+        var ids = await BranchAncestors.ReadAsync(db, leafId, SummaryStore.SearchDepth - 1, ct);
+        ids.Reverse();
+        ids.Add(leafId);
+        var lastToSummarize = ids.Count - 1 - KeepRecentMessages;
         if (lastToSummarize < 0)
         {
             return null;
         }
 
-        var ids = messages.Select(m => m.Id).ToList();
         var existing = await db.Set<Summary>().AsNoTracking()
             .Where(s => s.SessionId == sessionId && ids.Contains(s.ToMessageId))
             .ToListAsync(ct);
@@ -84,8 +89,15 @@ public sealed class Summarizer(
         {
             return null;
         }
-        var chunk = messages.Skip(firstNew).Take(lastToSummarize - firstNew + 1)
-            .Select(m => BranchReader.ToView(m, null, cipher))
+        var wanted = ids.Skip(firstNew).Take(lastToSummarize - firstNew + 1).ToList();
+        // By primary key only, the session checked after (SQLite would otherwise walk the session's whole index).
+        var rows = (await db.SessionEvents.AsNoTracking().Where(e => wanted.Contains(e.Id)).ToListAsync(ct))
+            .Where(e => e.SessionId == sessionId).ToDictionary(e => e.Id);
+        if (rows.Count != wanted.Count)
+        {
+            return null; // the branch changed under us (erased messages); the next turn tries again
+        }
+        var chunk = wanted.Select(id => BranchReader.ToView(rows[id], null, cipher))
             .Where(m => m.Status != EventStatus.Failed && m.Text.Length > 0)
             .ToList();
         if (chunk.Count == 0 || chunk.Sum(m => counter.Count(m.Text)) < options.SummarizeAfterTokens)
@@ -95,13 +107,13 @@ public sealed class Summarizer(
 
         var previousText = previous is null ? null : cipher.Decrypt(previous.ContentCipher);
         var text = await writer.SummarizeAsync(previousText, chunk, options.MaxSummaryTokens, ct);
-        var last = messages[lastToSummarize];
+        var last = rows[wanted[^1]];
         var summary = new Summary
         {
             Id = Guid.CreateVersion7(clock.GetUtcNow()),
             SessionId = sessionId,
             ToMessageId = last.Id,
-            FromSeq = previous?.FromSeq ?? messages[0].Seq,
+            FromSeq = previous?.FromSeq ?? rows[wanted[0]].Seq,
             ToSeq = last.Seq,
             Model = writer.Name,
             TokenCount = counter.Count(text),

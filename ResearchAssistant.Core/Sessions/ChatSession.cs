@@ -14,6 +14,8 @@ public sealed class ChatSession
     public bool TitleIsProvisional { get; set; } = true;
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset LastActivityAt { get; set; }
+    /// <summary>When the owner last opened it on any device: opening the app resumes the latest.</summary>
+    public DateTimeOffset LastOpenedAt { get; set; }
     /// <summary>The last Seq handed out. Incremented in the same transaction as the insert, so Seq stays gap-free.</summary>
     public long LastSeq { get; set; }
     /// <summary>The leaf message of the active branch (null while the session has no message).</summary>

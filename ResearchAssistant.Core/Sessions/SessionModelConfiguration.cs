@@ -12,6 +12,7 @@ internal sealed class ChatSessionConfiguration : IEntityTypeConfiguration<ChatSe
         session.Property(s => s.Version).IsConcurrencyToken();
         // The sidebar lists a user's sessions by recent activity.
         session.HasIndex(s => new { s.OwnerId, s.LastActivityAt });
+        session.HasIndex(s => new { s.OwnerId, s.LastOpenedAt });
         session.HasOne<Accounts.AppUser>().WithMany().HasForeignKey(s => s.OwnerId).OnDelete(DeleteBehavior.Cascade);
     }
 }

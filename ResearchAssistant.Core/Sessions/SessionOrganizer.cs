@@ -24,6 +24,32 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
         return rows.Select(s => new SessionListItem(s.Id, cipher.Decrypt(s.TitleCipher), s.LastActivityAt, s.IsPinned, s.IsArchived)).ToList();
     }
 
+    /// <summary>
+    /// Notes that the owner has the conversation open (on any device), so that opening the app later lands on it.
+    /// Not activity: it does not move the conversation in the sidebar. Another user's session id changes nothing.
+    /// </summary>
+    public async Task MarkOpenedAsync(string userId, Guid sessionId, CancellationToken ct = default)
+    {
+        var now = clock.GetUtcNow();
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        await db.ChatSessions.Where(s => s.Id == sessionId && s.OwnerId == userId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.LastOpenedAt, now), ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>The conversation the user was last in (not archived), where the app resumes; null if there is none.</summary>
+    public async Task<Guid?> FindResumeTargetAsync(string userId, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var latest = await db.ChatSessions.AsNoTracking()
+            .Where(s => s.OwnerId == userId && !s.IsArchived)
+            .OrderByDescending(s => s.LastOpenedAt)
+            .Select(s => (Guid?)s.Id)
+            .FirstOrDefaultAsync(ct);
+        return latest;
+    }
+
     public async Task RenameAsync(string userId, Guid sessionId, string title, CancellationToken ct = default)
     {
         var trimmed = (title ?? "").Trim();
@@ -63,6 +89,7 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
         // Explicit deletes rather than relying on cascades: the rows must go whatever the provider's FK settings.
         await Search.SearchIndexer.RemoveSessionAsync(db, userId, sessionId, ct);
         await db.Checkpoints.Where(c => c.SessionId == sessionId).ExecuteDeleteAsync(ct);
+        await db.Set<PresenceEntry>().Where(p => p.SessionId == sessionId).ExecuteDeleteAsync(ct);
         await db.Set<Context.Summary>().Where(s => s.SessionId == sessionId).ExecuteDeleteAsync(ct);
         await db.SessionEvents.Where(e => e.SessionId == sessionId).ExecuteDeleteAsync(ct);
         await db.ChatSessions.Where(s => s.Id == sessionId).ExecuteDeleteAsync(ct);

@@ -9,6 +9,8 @@ public enum SessionChangeKind
     /// <summary>An answer being streamed grew; read <see cref="SessionChange.LiveText"/> for its text so far.</summary>
     Streaming,
     Deleted,
+    /// <summary>A tab of the owner started or stopped showing the session: re-read who else has it open.</summary>
+    Presence,
 }
 
 /// <summary>A hint that a session moved on. The database stays the truth; a subscriber re-reads what it needs.</summary>

@@ -123,6 +123,36 @@ public sealed class ContextAssemblerTests
         Assert.Equal(result.Plan.TotalTokens, result.Plan.Parts.Sum(p => p.Tokens));
     }
 
+    [Theory]
+    [InlineData(5, 200)]
+    [InlineData(5, 340)]
+    [InlineData(30, 900)]
+    [InlineData(30, 1_100)]
+    public async Task A_first_page_that_already_costs_more_than_the_budget_gives_the_same_prompt_as_the_whole_window(int wordsEach, int budget)
+    {
+        // What the turn reads: the newest 40 messages first, the rest of the window only if they could matter.
+        var window = Conversation(120, wordsEach);
+        var firstPage = window.TakeLast(40).ToList();
+        var assembler = Assembler(budget);
+
+        Assert.False(assembler.CouldUseOlderThan("m", firstPage));
+        var fromPage = await assembler.AssembleAsync("m", Sources(firstPage, hasOlder: true));
+        var fromWindow = await assembler.AssembleAsync("m", Sources(window, hasOlder: true));
+
+        Assert.Equal(fromWindow.Prompt.Messages.Select(m => m.Text), fromPage.Prompt.Messages.Select(m => m.Text));
+        Assert.Equal(fromWindow.Plan.TotalTokens, fromPage.Plan.TotalTokens);
+    }
+
+    [Fact]
+    public void A_first_page_that_fits_in_the_budget_asks_for_older_messages()
+    {
+        // 39 messages above the question at 9 tokens each: 351 tokens.
+        var firstPage = Conversation(40, wordsEach: 5);
+
+        Assert.True(Assembler(budget: 351).CouldUseOlderThan("m", firstPage));
+        Assert.False(Assembler(budget: 350).CouldUseOlderThan("m", firstPage));
+    }
+
     private static ContextAssembler Assembler(int budget) =>
         new(new LlmOptions { SystemPrompt = SystemPrompt }, new ContextOptions { MaxPromptTokens = budget, ReservedForAnswer = 0 }, new WordCounter());
 

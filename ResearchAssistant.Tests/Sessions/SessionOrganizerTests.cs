@@ -83,6 +83,33 @@ public abstract class SessionOrganizerTests(TestDatabase database, ITestOutputHe
     }
 
     [Fact]
+    public async Task Opening_the_app_resumes_the_conversation_last_opened_on_any_device_but_not_an_archived_one()
+    {
+        var user = await NewUserAsync();
+        Assert.Null(await Organizer.FindResumeTargetAsync(user));
+        var (oldest, middle, newest) = await StartSessionsAsync(user, "oldest", "middle", "newest") is [var a, var b, var c] ? (a, b, c) : default;
+        Assert.Equal(newest, await Organizer.FindResumeTargetAsync(user));
+
+        // Opened (say on the phone) without writing anything: that is where the user was last.
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await Organizer.MarkOpenedAsync(user, oldest);
+        Assert.Equal(oldest, await Organizer.FindResumeTargetAsync(user));
+        // Opening is not activity: the sidebar order stays.
+        Assert.Equal([newest, middle, oldest], (await Organizer.ListAsync(user)).Select(s => s.Id));
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await Organizer.SetArchivedAsync(user, oldest, true);
+        Assert.Equal(newest, await Organizer.FindResumeTargetAsync(user));
+
+        // Another user's id changes nothing for either of them.
+        var stranger = await NewUserAsync();
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        await Organizer.MarkOpenedAsync(stranger, middle);
+        Assert.Equal(newest, await Organizer.FindResumeTargetAsync(user));
+        Assert.Null(await Organizer.FindResumeTargetAsync(stranger));
+    }
+
+    [Fact]
     public async Task Pinned_sessions_are_listed_first_then_everything_by_latest_activity()
     {
         var user = await NewUserAsync();

@@ -22,6 +22,10 @@ public static class WebApplicationExtensions
             .AddHubOptions(hub => hub.MaximumReceiveMessageSize = MaxCircuitMessageBytes);
         builder.Services.AddRadzenComponents();
         builder.Services.AddHttpContextAccessor();
+        builder.Services.AddScoped<Components.Chat.AnswersRequestedHere>();
+        builder.Services.AddScoped<Components.Presence.CurrentDevice>();
+        builder.Services.AddScoped<Components.Presence.CircuitPresence>();
+        builder.Services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, Components.Presence.PresenceCircuitHandler>();
         return builder;
     }
 

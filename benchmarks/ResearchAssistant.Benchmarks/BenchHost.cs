@@ -30,6 +30,7 @@ internal sealed class BenchHost : IAsyncDisposable
     public GatedTurnLock Gate => _services.GetRequiredService<GatedTurnLock>();
     public ContentProtector Protector => _services.GetRequiredService<ContentProtector>();
     public ResearchAssistant.Core.Context.TurnContextBuilder ContextBuilder => _services.GetRequiredService<ResearchAssistant.Core.Context.TurnContextBuilder>();
+    public ResearchAssistant.Core.Context.Summarizer Summarizer => _services.GetRequiredService<ResearchAssistant.Core.Context.Summarizer>();
     public IDbContextFactory<AppDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<AppDbContext>>();
 
     public static async Task<BenchHost> StartAsync(DatabaseProvider provider, string connectionString, string dataDirectory, CancellationToken ct)

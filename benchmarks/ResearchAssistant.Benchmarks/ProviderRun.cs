@@ -19,7 +19,9 @@ internal enum Operation
     Assemble,
 }
 
-internal sealed record Sample(double Milliseconds, IReadOnlyList<SqlStatement> Statements);
+/// <param name="CpuMilliseconds">This process's CPU time over the phase (all its threads): steadier than wall-clock on a
+/// loaded machine; with SQLite it includes the database's work, with PostgreSQL not the server's.</param>
+internal sealed record Sample(double Milliseconds, IReadOnlyList<SqlStatement> Statements, double CpuMilliseconds = 0);
 
 /// <summary>Everything measured on one provider.</summary>
 internal sealed class ProviderResult(string provider)
@@ -177,6 +179,9 @@ internal static class ProviderRun
                 branch[size] += 2;
 
                 // What the next turn's prompt would be built from, for the question just answered (issue 4's target).
+                // The next question comes after the user has read the answer: by then the background summary of this
+                // turn is written, so let it finish rather than measure the two fighting over two cores.
+                await host.Summarizer.WhenIdleAsync();
                 var (assemble, assembled) = await PhaseAsync(sql, result, () => host.ContextBuilder.BuildAsync(owner, sessionId, sent.MessageId, ct));
                 if (assembled.Plan.TotalTokens > assembled.Plan.Budget)
                 {
@@ -281,9 +286,13 @@ internal static class ProviderRun
     {
         // Anything executed since the previous phase ended ran outside every measured operation: count it.
         result.StrayCommands += sql.TakeStatements().Count(s => s.IsCommand);
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var value = await operation();
         clock.Stop();
-        return (new Sample(clock.Elapsed.TotalMilliseconds, sql.TakeStatements()), value);
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds;
+        return (new Sample(clock.Elapsed.TotalMilliseconds, sql.TakeStatements(), cpu), value);
     }
 }

@@ -44,11 +44,15 @@ public abstract class E2eTest(BrowserFixture browser, ITestOutputHelper output) 
     }
 
     /// <summary>A fresh browser context (no cookies) with one page, pointed at <paramref name="app"/>.</summary>
-    protected async Task<IPage> NewPageAsync(AppProcess app, ViewportSize? viewport = null, bool phone = false)
+    protected Task<IPage> NewPageAsync(AppProcess app, ViewportSize? viewport = null, bool phone = false) =>
+        NewPageAsync(app.BaseUrl, viewport, phone);
+
+    /// <summary>A fresh browser context (no cookies) with one page, pointed at <paramref name="baseUrl"/> (the app, or a proxy in front of it).</summary>
+    protected async Task<IPage> NewPageAsync(Uri baseUrl, ViewportSize? viewport = null, bool phone = false)
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
-            BaseURL = app.BaseUrl.ToString(),
+            BaseURL = baseUrl.ToString(),
             ViewportSize = viewport ?? Laptop,
             IsMobile = phone,
             HasTouch = phone,

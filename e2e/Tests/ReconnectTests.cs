@@ -38,4 +38,41 @@ public sealed class ReconnectTests(BrowserFixture browser, ITestOutputHelper out
         await page.WaitForAnswerAsync("Second answer.");
         await Expect(Ui.UserMessages(page)).ToHaveCountAsync(2);
     });
+
+    [Fact]
+    public Task A_device_whose_network_drops_shows_what_it_missed_once_back_with_no_duplicates() => RunAsync(async () =>
+    {
+        Fake.Behavior = new FakeBehavior { Tokens = ["Before ", "the ", "blip."] };
+        var app = await StartAppAsync();
+        var email = Ui.NewEmail("blip");
+        var laptop = await NewPageAsync(app);
+        await laptop.RegisterAsync(email);
+        await laptop.StartNewChatAsync();
+        var url = await laptop.SendAsync("Question before the blip");
+        await laptop.WaitForAnswerAsync("blip.");
+
+        // The phone reaches the app through a relay whose connections can be cut.
+        await using var network = CuttableProxy.Start(app.BaseUrl);
+        var phone = await NewPageAsync(network.BaseUrl, Phone, phone: true);
+        await phone.LoginAsync(email);
+        await phone.GotoAsync(new Uri(network.BaseUrl, new Uri(url).PathAndQuery).ToString());
+        await phone.WaitForInteractiveAsync();
+        await Expect(Ui.UserMessages(phone)).ToHaveCountAsync(1);
+
+        // The phone loses its network; the laptop carries on meanwhile.
+        network.Cut();
+        var modal = phone.Locator("#components-reconnect-modal");
+        await Expect(modal).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        Fake.Behavior = new FakeBehavior { Tokens = ["Missed ", "while ", "offline."] };
+        await Ui.Composer(laptop).FillAsync("Question during the blip");
+        await Ui.SendButton(laptop).ClickAsync();
+        await laptop.WaitForAnswerAsync("offline.");
+
+        network.Restore();
+        await Expect(modal).ToBeHiddenAsync(new() { Timeout = 60_000 });
+        await Expect(Ui.UserMessages(phone)).ToHaveCountAsync(2);
+        await Expect(Ui.UserMessages(phone).Filter(new() { HasText = "Question during the blip" })).ToHaveCountAsync(1);
+        await Expect(Ui.AssistantMessages(phone)).ToHaveCountAsync(2);
+        await Expect(Ui.AssistantMessages(phone).Last).ToContainTextAsync("Missed while offline.");
+    });
 }

@@ -196,6 +196,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     TitleIsProvisional = table.Column<bool>(type: "boolean", nullable: false),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     LastActivityAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LastOpenedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     LastSeq = table.Column<long>(type: "bigint", nullable: false),
                     ActiveLeafId = table.Column<Guid>(type: "uuid", nullable: true),
                     IsArchived = table.Column<bool>(type: "boolean", nullable: false),
@@ -209,6 +210,28 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     table.ForeignKey(
                         name: "FK_ChatSessions_AspNetUsers_OwnerId",
                         column: x => x.OwnerId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "PresenceEntry",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    SessionId = table.Column<Guid>(type: "uuid", nullable: false),
+                    DeviceSessionId = table.Column<Guid>(type: "uuid", nullable: true),
+                    DeviceName = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    SeenAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PresenceEntry", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_PresenceEntry_AspNetUsers_UserId",
+                        column: x => x.UserId,
                         principalTable: "AspNetUsers",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
@@ -429,9 +452,19 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 columns: new[] { "OwnerId", "LastActivityAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_ChatSessions_OwnerId_LastOpenedAt",
+                table: "ChatSessions",
+                columns: new[] { "OwnerId", "LastOpenedAt" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Checkpoints_SessionId_CreatedAt",
                 table: "Checkpoints",
                 columns: new[] { "SessionId", "CreatedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PresenceEntry_UserId_SessionId",
+                table: "PresenceEntry",
+                columns: new[] { "UserId", "SessionId" });
 
             migrationBuilder.CreateIndex(
                 name: "IX_SearchDocuments_EventId",
@@ -512,6 +545,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "MasterKeyCheck");
+
+            migrationBuilder.DropTable(
+                name: "PresenceEntry");
 
             migrationBuilder.DropTable(
                 name: "SearchDocuments");

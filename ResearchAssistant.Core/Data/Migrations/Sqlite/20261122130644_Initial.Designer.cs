@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122125653_Initial")]
+    [Migration("20261122130644_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -412,6 +412,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<long>("LastActivityAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("LastOpenedAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("LastSeq")
                         .HasColumnType("INTEGER");
 
@@ -437,6 +440,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("OwnerId", "LastActivityAt");
+
+                    b.HasIndex("OwnerId", "LastOpenedAt");
 
                     b.ToTable("ChatSessions");
                 });
@@ -539,6 +544,38 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasIndex("Status", "SessionId", "Seq");
 
                     b.ToTable("SessionEvents");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Sync.PresenceEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DeviceName")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid?>("DeviceSessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("SeenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId", "SessionId");
+
+                    b.ToTable("PresenceEntry");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
@@ -672,6 +709,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
                         .WithMany()
                         .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Sync.PresenceEntry", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -12,7 +12,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261122125703_Initial")]
+    [Migration("20261122130709_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -423,6 +423,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.Property<DateTimeOffset>("LastActivityAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset>("LastOpenedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<long>("LastSeq")
                         .HasColumnType("bigint");
 
@@ -448,6 +451,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("OwnerId", "LastActivityAt");
+
+                    b.HasIndex("OwnerId", "LastOpenedAt");
 
                     b.ToTable("ChatSessions");
                 });
@@ -550,6 +555,38 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasIndex("Status", "SessionId", "Seq");
 
                     b.ToTable("SessionEvents");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Sync.PresenceEntry", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("DeviceName")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid?>("DeviceSessionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("SeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("UserId", "SessionId");
+
+                    b.ToTable("PresenceEntry");
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
@@ -683,6 +720,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasOne("ResearchAssistant.Core.Sessions.ChatSession", null)
                         .WithMany()
                         .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Sync.PresenceEntry", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
