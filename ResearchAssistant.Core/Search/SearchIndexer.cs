@@ -129,13 +129,17 @@ internal static class SearchIndexer
         {
             return;
         }
-        // "Number IN (the session's documents)": each document's postings are one range of the postings' key. (A
-        // correlated EXISTS let SQLite walk all the user's postings instead.)
-        var numbers = db.SearchDocuments.Where(d => d.IndexId == ix && d.SessionId == sessionId).Select(d => d.Number);
+        // What is read must not grow with the user's history (SQLite has no statistics to choose well by):
+        // - A conversation is one user's (the caller checked the owner), so its documents are all in this index and are
+        //   found by session alone, through the SessionId index. With the index id in the condition as well, SQLite
+        //   walked all of the user's documents by the primary key instead.
+        // - "DocumentNumber IN (those documents)" makes each document's postings one range of the postings' key; a
+        //   correlated EXISTS walked all of the user's postings.
+        var numbers = db.SearchDocuments.Where(d => d.SessionId == sessionId).Select(d => d.Number);
         await db.SearchPostings.Where(p => p.IndexId == ix && numbers.Contains(p.DocumentNumber)).ExecuteDeleteAsync(ct);
         // RETURNING gives exactly what was deleted, so the statistics stay exact even if a document was added meanwhile.
         var lengths = await db.Database.SqlQuery<int>($"""
-            DELETE FROM "SearchDocuments" WHERE "IndexId" = {ix} AND "SessionId" = {sessionId} RETURNING "Length" AS "Value"
+            DELETE FROM "SearchDocuments" WHERE "SessionId" = {sessionId} RETURNING "Length" AS "Value"
             """).ToListAsync(ct);
         if (lengths.Count == 0)
         {
