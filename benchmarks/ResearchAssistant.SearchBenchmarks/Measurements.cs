@@ -13,7 +13,7 @@ internal sealed record ProviderResult(
 /// <summary>The timed part: each call is one Stopwatch sample, on a database nothing else writes to meanwhile.</summary>
 internal static class Measurements
 {
-    /// <param name="server">The PostgreSQL server's processes, when local: their CPU time is added to the process's.</param>
+    /// <param name="server">The PostgreSQL database's backends, when local: their CPU time is added to the process's.</param>
     public static async Task<(List<Samples> ByKind, Samples All, Samples Cpu, Samples? TotalCpu, double AverageHits)> SearchAsync(
         BenchDatabase bench, SeededUser user, int perKind, int seed, ServerCpu? server)
     {
@@ -37,7 +37,7 @@ internal static class Measurements
         long hits = 0;
         var slowest = new List<(double Ms, string Query)>();
         var cpuAll = new Samples("all searches, CPU time of the process");
-        var totalCpu = server is null ? null : new Samples("all searches, CPU time of the process + PostgreSQL's processes");
+        var totalCpu = server is null ? null : new Samples("all searches, CPU time of the process + its PostgreSQL backends");
         foreach (var (kind, query) in queries)
         {
             var serverBefore = server?.Snapshot();
@@ -113,7 +113,7 @@ internal static class Measurements
         }
         var indexOnly = new Samples("index one message (SearchIndexer.IndexAsync)");
         var indexCpu = new Samples("index one message, CPU time of the process");
-        var indexTotalCpu = server is null ? null : new Samples("index one message, CPU time of the process + PostgreSQL's processes");
+        var indexTotalCpu = server is null ? null : new Samples("index one message, CPU time of the process + its PostgreSQL backends");
         var with = new Samples("store a message, indexed (insert + index + commit)");
         var without = new Samples("store a message, not indexed (insert + commit)");
         for (var i = 0; i < count + 20; i++)

@@ -21,7 +21,7 @@ internal static partial class Report
             "20 domain words in 4-40% of messages), every message indexed. " +
             "Times are wall-clock per call (Stopwatch) through the real Core services, in milliseconds; p95 is nearest-rank. " +
             "CPU-time rows count only work, not waiting for a core: this process's (getrusage; SQLite runs inside it, so that is all of SQLite's work), " +
-            "and for a local PostgreSQL also its cluster's processes' (/proc/PID/schedstat).").AppendLine();
+            "and for a local PostgreSQL also the database's client backends' (/proc/PID/schedstat; not autovacuum or background writers).").AppendLine();
         md.AppendLine(Machine()).AppendLine();
         foreach (var r in results)
         {

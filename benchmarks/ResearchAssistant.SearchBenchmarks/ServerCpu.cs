@@ -5,22 +5,28 @@ using Npgsql;
 namespace ResearchAssistant.SearchBenchmarks;
 
 /// <summary>
-/// CPU time used by a PostgreSQL server on this machine: every process of the cluster (the postmaster's children:
-/// backends, and the background writers, whose work a call may cause), read from /proc/PID/schedstat (nanoseconds).
-/// With <see cref="CpuTime"/> it gives the whole work of a call on PostgreSQL, client and server, without the time
-/// spent waiting for a core, which on a shared machine is most of the noise in wall-clock figures.
+/// CPU time used by the server processes that run a local PostgreSQL database's queries: the postmaster's children
+/// whose process title is "postgres: USER DATABASE ..." (client backends; not autovacuum or the background writers,
+/// whose work runs on their own schedule), read from /proc/PID/schedstat (nanoseconds). With <see cref="CpuTime"/> it
+/// gives the work of a call on PostgreSQL, client and server, without the time spent waiting for a core, which on a
+/// shared machine is most of the noise in wall-clock figures.
 /// </summary>
 internal sealed class ServerCpu
 {
     private readonly int _postmaster;
+    private readonly string _title;
 
-    private ServerCpu(int postmaster) => _postmaster = postmaster;
+    private ServerCpu(int postmaster, string title) => (_postmaster, _title) = (postmaster, title);
 
     /// <summary>Null unless the server is a local PostgreSQL whose processes this user can read.</summary>
     public static async Task<ServerCpu?> FindAsync(BenchDatabase bench)
     {
-        if (bench.Provider != Core.Data.DatabaseProvider.Postgres || !OperatingSystem.IsLinux()
-            || new NpgsqlConnectionStringBuilder(bench.ConnectionString).Host is not ("127.0.0.1" or "localhost" or "::1"))
+        if (bench.Provider != Core.Data.DatabaseProvider.Postgres || !OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        var connection = new NpgsqlConnectionStringBuilder(bench.ConnectionString);
+        if (connection.Host is not ("127.0.0.1" or "localhost" or "::1"))
         {
             return null;
         }
@@ -28,18 +34,19 @@ internal sealed class ServerCpu
         var backend = (await db.Database.SqlQueryRaw<int>("SELECT pg_backend_pid() AS \"Value\"").ToListAsync())[0];
         var parent = ParentOf(backend);
         return parent is { } p && Command(backend) == "postgres" && Command(p) == "postgres" && Read(backend) is not null
-            ? new ServerCpu(p)
+            ? new ServerCpu(p, $"postgres: {connection.Username} {connection.Database} ")
             : null;
     }
 
-    /// <summary>Each cluster process's CPU time so far.</summary>
+    /// <summary>Each client backend's CPU time so far.</summary>
     public Dictionary<int, long> Snapshot()
     {
         var times = new Dictionary<int, long>();
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
             if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
-                && ParentOf(pid) == _postmaster && Read(pid) is { } nanoseconds)
+                && ParentOf(pid) == _postmaster && Title(pid)?.StartsWith(_title, StringComparison.Ordinal) == true
+                && Read(pid) is { } nanoseconds)
             {
                 times[pid] = nanoseconds;
             }
@@ -47,7 +54,7 @@ internal sealed class ServerCpu
         return times;
     }
 
-    /// <summary>CPU time the cluster used between two snapshots (a process started meanwhile counts whole; one that exited, not at all).</summary>
+    /// <summary>CPU time the backends used between two snapshots (a process started meanwhile counts whole; one that exited, not at all).</summary>
     public static TimeSpan Between(Dictionary<int, long> before, Dictionary<int, long> after) =>
         TimeSpan.FromMicroseconds(after.Sum(a => a.Value - before.GetValueOrDefault(a.Key)) / 1000.0);
 
@@ -75,6 +82,19 @@ internal sealed class ServerCpu
             return int.Parse(fields[1], CultureInfo.InvariantCulture);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The process title PostgreSQL sets ("postgres: user database host(port) state").</summary>
+    private static string? Title(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
         }
