@@ -43,6 +43,26 @@ internal static class RawSql
     public static Task<int> ExecuteAsync(AppDbContext db, string sql, IReadOnlyList<object> args, CancellationToken ct) =>
         RunAsync(db, sql, args, command => command.ExecuteNonQueryAsync(ct), ct);
 
+    /// <summary>
+    /// Runs one statement once per row of arguments, prepared once. For SQLite, where an execution is a call into the
+    /// library rather than a round trip: binding and stepping a prepared statement per row costs about half as much
+    /// as parsing one long multi-row statement.
+    /// </summary>
+    public static Task ExecuteEachAsync(AppDbContext db, string sql, IReadOnlyList<object[]> rows, CancellationToken ct) =>
+        rows.Count == 0 ? Task.CompletedTask : RunAsync(db, sql, rows[0], async command =>
+        {
+            await command.PrepareAsync(ct);
+            foreach (var row in rows)
+            {
+                for (var i = 0; i < row.Length; i++)
+                {
+                    command.Parameters[i].Value = row[i];
+                }
+                await command.ExecuteNonQueryAsync(ct);
+            }
+            return 0;
+        }, ct);
+
     /// <param name="prepare">
     /// Prepare the statement on the server (PostgreSQL), for a constant text run very often: Npgsql keeps it prepared on
     /// the pooled physical connection, so only the first use on each connection pays the extra round trip.
