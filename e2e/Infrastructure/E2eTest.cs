@@ -44,7 +44,8 @@ public abstract class E2eTest(BrowserFixture browser, ITestOutputHelper output) 
     }
 
     /// <summary>A fresh browser context (no cookies) with one page, pointed at <paramref name="app"/>.</summary>
-    protected async Task<IPage> NewPageAsync(AppProcess app, ViewportSize? viewport = null, bool phone = false)
+    /// <param name="userAgent">What the browser says it is; Chromium's own by default.</param>
+    protected async Task<IPage> NewPageAsync(AppProcess app, ViewportSize? viewport = null, bool phone = false, string? userAgent = null)
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -53,6 +54,7 @@ public abstract class E2eTest(BrowserFixture browser, ITestOutputHelper output) 
             IsMobile = phone,
             HasTouch = phone,
             Locale = "en-US",
+            UserAgent = userAgent,
         });
         context.SetDefaultTimeout(20_000);
         context.SetDefaultNavigationTimeout(30_000);
