@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using ResearchAssistant.Core.Chat;
 using ResearchAssistant.Core.Context;
 using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Devices;
 using ResearchAssistant.Core.Llm;
 using ResearchAssistant.Core.Sync;
 
@@ -39,6 +40,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<IMessageRecall, SearchRecall>();
         services.AddSingleton<TurnContextBuilder>();
         services.AddSingleton<Accounts.UserProfileService>();
+        services.AddDeviceSessions();
         services.AddSingleton<SessionBus>();
         services.AddSingleton<PresenceService>();
         services.AddHostedService(sp => sp.GetRequiredService<PresenceService>());

@@ -66,6 +66,21 @@
         });
     }
 
+    // The account menu is a <details>: like any menu, it closes on a click elsewhere and on Escape.
+    const closeAccountMenus = except => {
+        for (const menu of document.querySelectorAll('details.account-menu[open]')) {
+            if (menu !== except) menu.open = false;
+        }
+    };
+    document.addEventListener('click', event => closeAccountMenus(event.target.closest?.('details.account-menu')));
+    document.addEventListener('keydown', event => {
+        if (event.key !== 'Escape') return;
+        const open = document.querySelector('details.account-menu[open]');
+        if (!open) return;
+        closeAccountMenus(null);
+        open.querySelector('summary')?.focus();
+    });
+
     // Enter sends; Shift+Enter (or Enter while composing with an IME) is a new line.
     document.addEventListener('keydown', event => {
         const target = event.target;
