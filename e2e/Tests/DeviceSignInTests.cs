@@ -44,6 +44,10 @@ public sealed class DeviceSignInTests(BrowserFixture browser, ITestOutputHelper 
         // Each says where else the conversation is open.
         await Expect(Ui.AlsoOpenOn(laptop)).ToHaveTextAsync($"Also open on: {PhoneName}");
         await Expect(Ui.AlsoOpenOn(phone)).ToHaveTextAsync($"Also open on: {LaptopName}");
+        if (AppPaths.TakeDocsScreenshots)
+        {
+            await laptop.ScreenshotAsync(new() { Path = Path.Combine(AppPaths.DocsScreenshotsDir, "presence-laptop.png") });
+        }
 
         // (a) A message sent on the laptop shows on the phone, and so does its answer while it is being written: the
         // model stops after three tokens until the test lets it go on.
