@@ -525,6 +525,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.Property<int>("Status")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("StopRequested")
+                        .HasColumnType("boolean");
+
                     b.Property<Guid?>("TargetId")
                         .HasColumnType("uuid");
 

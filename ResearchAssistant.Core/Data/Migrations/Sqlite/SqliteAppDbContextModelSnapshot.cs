@@ -514,6 +514,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("StopRequested")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid?>("TargetId")
                         .HasColumnType("TEXT");
 

@@ -298,6 +298,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     ContextPlan = table.Column<string>(type: "TEXT", nullable: true),
                     ClientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    StopRequested = table.Column<bool>(type: "INTEGER", nullable: false),
                     Hash = table.Column<byte[]>(type: "BLOB", nullable: true)
                 },
                 constraints: table =>

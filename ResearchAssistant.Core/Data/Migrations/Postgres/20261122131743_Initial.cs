@@ -299,6 +299,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     ContextPlan = table.Column<string>(type: "text", nullable: true),
                     ClientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    StopRequested = table.Column<bool>(type: "boolean", nullable: false),
                     Hash = table.Column<byte[]>(type: "bytea", nullable: true)
                 },
                 constraints: table =>
