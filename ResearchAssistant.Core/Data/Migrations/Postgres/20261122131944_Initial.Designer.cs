@@ -12,7 +12,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261122131743_Initial")]
+    [Migration("20261122131944_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -280,6 +280,27 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasIndex("SessionId", "ToMessageId");
 
                     b.ToTable("Summary");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.KeyRing.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys", (string)null);
                 });
 
             modelBuilder.Entity("ResearchAssistant.Core.Privacy.MasterKeyCheck", b =>

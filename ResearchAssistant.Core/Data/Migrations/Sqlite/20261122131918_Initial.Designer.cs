@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122131712_Initial")]
+    [Migration("20261122131918_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -271,6 +271,25 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasIndex("SessionId", "ToMessageId");
 
                     b.ToTable("Summary");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.KeyRing.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys", (string)null);
                 });
 
             modelBuilder.Entity("ResearchAssistant.Core.Privacy.MasterKeyCheck", b =>
