@@ -54,10 +54,12 @@ public sealed class PostgresSessionBridge : IHostedService, IAsyncDisposable
         _logger = logger;
         _connectionString = database.ConnectionString;
         _dataSource = dataSource;
-        // Its own unpooled connection: a broken listener must be thrown away, never handed back to a pool.
+        // Its own unpooled connection: a broken listener must be thrown away, never handed back to a pool. (Without
+        // a pool there is no multiplexing either, which LISTEN could not use anyway.)
         _listenConnectionString = new NpgsqlConnectionStringBuilder(database.ConnectionString)
         {
             Pooling = false,
+            Multiplexing = false,
             ApplicationName = "ResearchAssistant sync listener",
         }.ConnectionString;
         _sender = new NotifySender(dataSource, protector, InstanceId, logger);
