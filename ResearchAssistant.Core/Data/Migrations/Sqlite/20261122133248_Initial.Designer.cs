@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122131226_Initial")]
+    [Migration("20261122133248_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -312,6 +312,25 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.ToTable("DeviceSessions");
                 });
 
+            modelBuilder.Entity("ResearchAssistant.Core.Privacy.KeyRing.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DataProtectionKeys", (string)null);
+                });
+
             modelBuilder.Entity("ResearchAssistant.Core.Privacy.MasterKeyCheck", b =>
                 {
                     b.Property<int>("Id")
@@ -559,6 +578,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("StopRequested")
                         .HasColumnType("INTEGER");
 
                     b.Property<Guid?>("TargetId")
