@@ -151,6 +151,28 @@ public sealed class ChatService(
         return (await ToViewsAsync(db, sessionId, slice.Messages, cipher, ct), slice.HasOlder);
     }
 
+    /// <summary>
+    /// The page just below <paramref name="afterMessageId"/> (scrolling down a window opened at an earlier message),
+    /// following the newest branch as the window did; <c>HasNewer</c> says whether more follow.
+    /// </summary>
+    public async Task<(IReadOnlyList<MessageView> Messages, bool HasNewer)> GetNewerMessagesAsync(string userId, Guid sessionId, Guid afterMessageId, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        await SessionAccess.RequireMessageAsync(db, sessionId, afterMessageId, ct);
+        var end = await BranchReader.NewestDescendantAsync(db, sessionId, afterMessageId, PageSize, ct);
+        if (end == afterMessageId)
+        {
+            return ([], false);
+        }
+        // One more than a page, so that the slice reaches up to the message the page continues from.
+        var slice = await BranchReader.ReadEndingAtAsync(db, sessionId, end, PageSize + 1, ct);
+        var below = slice.Messages.SkipWhile(m => m.Id != afterMessageId).Skip(1).ToList();
+        var hasNewer = await BranchReader.NewestDescendantAsync(db, sessionId, end, 1, ct) != end;
+        var cipher = await protector.ForUserAsync(userId, ct);
+        return (await ToViewsAsync(db, sessionId, below, cipher, ct), hasNewer);
+    }
+
     private static async Task<List<MessageView>> ToViewsAsync(AppDbContext db, Guid sessionId, IReadOnlyList<SessionEvent> messages, UserCipher cipher, CancellationToken ct)
     {
         var versions = await BranchReader.ReadVersionsAsync(db, sessionId, messages, ct);

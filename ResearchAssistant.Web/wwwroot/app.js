@@ -44,6 +44,26 @@
             const button = log.querySelector('#load-older');
             if (button) log._olderObserver.observe(button);
         },
+        // The same downwards, for a window opened at an earlier message (a search result): appending below keeps the
+        // reader's place by itself.
+        watchNewer: (log, conversation) => {
+            if (!log) return;
+            log._newerObserver?.disconnect();
+            log._newerObserver = new IntersectionObserver(async entries => {
+                if (!entries.some(e => e.isIntersecting) || log.dataset.loadingNewer) return;
+                log.dataset.loadingNewer = '1';
+                try {
+                    await conversation.invokeMethodAsync('LoadNewerFromScroll');
+                    await new Promise(requestAnimationFrame);
+                } finally {
+                    delete log.dataset.loadingNewer;
+                    const next = log.querySelector('#load-newer');
+                    if (next) { log._newerObserver.unobserve(next); log._newerObserver.observe(next); }
+                }
+            }, { root: log, rootMargin: '0px 0px 200px 0px' });
+            const button = log.querySelector('#load-newer');
+            if (button) log._newerObserver.observe(button);
+        },
     };
 
     // Patient reconnection: a restarting server is back within seconds to minutes, and the page should recover by itself.
