@@ -20,19 +20,24 @@ internal static class PrunedTopK
     private const int DepthGrowth = 4;
     /// <summary>(document, term) pairs per completion statement.</summary>
     private const int CompletionBatch = 1_000;
+    /// <summary>Documents completed between two looks at the k-th score.</summary>
+    private const int CompletionDocuments = 250;
     /// <summary>Terms in at most this many documents are read whole: cheap, and their high idf would make a loose bound.</summary>
     private const long ReadWholeLimit = 5_000;
     /// <summary>Another round is tried only when it reads at most this share of all the postings.</summary>
     private const double NextRoundShare = 0.3;
-    /// <summary>More documents than this to complete means the bound is far off: the full scan is cheaper.</summary>
+    /// <summary>More documents than this to complete (each a few key lookups) means the bound is far off: the full scan is cheaper.</summary>
     private const int MaxCompletions = 4_000;
 
     /// <param name="sessionId">Only documents of this session (each term's list is then read through the session filter).</param>
     /// <param name="initialDepth">How many postings of each common term the first round reads (tests use small ones).</param>
     /// <param name="readWholeLimit">Terms in at most this many documents are read whole (tests use small ones).</param>
+    /// <param name="trace">Receives a line per round (the search benchmark's diagnostics).</param>
     public static async Task<List<ScoredDocument>> RunAsync(AppDbContext db, IndexStats stats, IReadOnlyList<QueryTerm> terms, Guid? sessionId, int take,
         CancellationToken ct, int initialDepth = InitialDepth, long readWholeLimit = ReadWholeLimit, Action<string>? trace = null)
     {
+        // Sets of terms are bit masks: a query has at most 32 terms (SearchTerms.MaxQueryTerms).
+        System.Diagnostics.Debug.Assert(terms.Count <= 32);
         var average = stats.AverageLength;
         var all = terms.Sum(t => t.DocumentFrequency);
         var readWhole = terms.Select(t => t.DocumentFrequency <= readWholeLimit).ToArray();
@@ -72,21 +77,30 @@ internal static class PrunedTopK
                 }
             }
 
-            // A document seen for some terms may hold the others further down their lists: complete it, unless even
-            // their bounds could not lift it to the k-th best partial score (a floor of the final k-th best).
-            var floor = KthLargest(candidates.Values.Select(c => c.Score), take);
-            var incomplete = candidates
-                .Where(c => (c.Value.Seen & truncated) != truncated && c.Value.Score + MissingBound(c.Value.Seen, truncated, bounds) >= floor)
-                .Select(c => c.Key).ToList();
-            trace?.Invoke($"depth {depth}: {heads.Count} rows, {candidates.Count} candidates, {incomplete.Count} to complete, truncated {System.Numerics.BitOperations.PopCount(truncated)}");
-            if (incomplete.Count > MaxCompletions)
-            {
-                break;
-            }
-            await CompleteAsync(db, stats.IndexId, terms, truncated, incomplete, candidates, average, ct);
+            // A document seen for some terms may hold the others further down their lists. Seen for all of them, its
+            // score is exact; the others are completed best upper bound first, until the next one's bound cannot reach
+            // the k-th exact score so far (which only rises as documents are completed).
             foreach (var (_, candidate) in candidates)
             {
-                candidate.Exact |= (candidate.Seen & truncated) == truncated;
+                candidate.Exact = (candidate.Seen & truncated) == truncated;
+            }
+            var pending = candidates.Where(c => !c.Value.Exact)
+                .Select(c => (Document: c.Key, Upper: c.Value.Score + MissingBound(c.Value.Seen, truncated, bounds)))
+                .OrderByDescending(p => p.Upper).ToList();
+            var kth = KthLargest(candidates.Values.Where(c => c.Exact).Select(c => c.Score), take);
+            var next = 0;
+            while (next < pending.Count && pending[next].Upper >= kth && next < MaxCompletions)
+            {
+                var batch = pending.Skip(next).Take(CompletionDocuments).TakeWhile(p => p.Upper >= kth).Select(p => p.Document).ToList();
+                await CompleteAsync(db, stats.IndexId, terms, truncated, batch, candidates, average, ct);
+                next += batch.Count;
+                kth = KthLargest(candidates.Values.Where(c => c.Exact).Select(c => c.Score), take);
+            }
+            trace?.Invoke($"depth {depth}: {heads.Count} rows, {candidates.Count} candidates, {pending.Count} incomplete, {next} completed, truncated {System.Numerics.BitOperations.PopCount(truncated)}");
+            if (next < pending.Count && pending[next].Upper >= kth)
+            {
+                // Too many documents to complete: the bounds are far off, and the full scan is cheaper.
+                break;
             }
 
             var best = candidates.Where(c => c.Value.Exact)
@@ -100,7 +114,7 @@ internal static class PrunedTopK
             }
 
             // Next round: deeper, or the essential terms whole, whichever reads less; or the full scan.
-            var kth = best.Count == take ? best[^1].Score : 0;
+            kth = best.Count == take ? best[^1].Score : 0;
             var deeperCost = terms.Select((t, i) => (truncated & (1u << i)) != 0 ? Math.Min(t.DocumentFrequency, depth * DepthGrowth) : 0).Sum();
             var (essential, essentialCost) = Essential(terms, truncated, bounds, kth, depth);
             trace?.Invoke($"  k-th {kth:F2} vs unseen {bounds.Sum():F2}; deeper reads {deeperCost}, essential ({essential.Count}) reads {essentialCost}, all {all}");

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using ResearchAssistant.Core.Data;
 using ResearchAssistant.Core.Privacy;
@@ -13,11 +10,9 @@ namespace ResearchAssistant.Core.Search;
 /// </summary>
 internal static class SearchIndexer
 {
-    private const int RowsPerInsert = 500;
-
     /// <summary>
-    /// Indexes one message: its terms, hashed with the user's search key, and the counts BM25 needs. Two statements
-    /// (three for a user's first message), whatever the message's length.
+    /// Indexes one message: its terms, hashed with the user's search key, and the counts BM25 needs. One command on
+    /// PostgreSQL, whatever the message's length (one more for a user's first message).
     /// </summary>
     public static async Task IndexAsync(AppDbContext db, string userId, UserCipher cipher, Guid sessionId, Guid eventId, string text, CancellationToken ct)
     {
@@ -28,67 +23,13 @@ internal static class SearchIndexer
             var hash = cipher.HashTerm(term);
             frequencies[hash] = frequencies.GetValueOrDefault(hash) + 1;
         }
-        var length = terms.Count;
-        var (indexId, number) = await NextDocumentAsync(db, userId, length, ct);
-
-        // The postings are all integers computed here, so they are written as literals (one statement instead of five
-        // parameters per row); the ids and the user's data go in as parameters.
-        var sql = new StringBuilder("""INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length") VALUES ({0}, {1}, {2}, {3}, {4})""");
-        var row = 0;
-        foreach (var (hash, frequency) in frequencies)
-        {
-            sql.Append(row % RowsPerInsert == 0
-                ? """; INSERT INTO "SearchPostings" ("IndexId", "DocumentNumber", "TermHash", "TermFrequency", "DocumentLength", "ImpactKey") VALUES """
-                : ", ");
-            sql.Append(CultureInfo.InvariantCulture, $"({indexId}, {number}, {hash}, {frequency}, {length}, {Bm25.ImpactKey(frequency, length)})");
-            row++;
-        }
-        await db.Database.ExecuteSqlAsync(FormattableStringFactory.Create(sql.ToString(), indexId, number, eventId, sessionId, length), ct);
-    }
-
-    /// <summary>Removes a conversation's documents and postings, and takes them out of the user's statistics.</summary>
-    public static async Task RemoveSessionAsync(AppDbContext db, string userId, Guid sessionId, CancellationToken ct)
-    {
-        var indexId = await db.SearchIndexes.Where(i => i.UserId == userId).Select(i => (int?)i.Id).FirstOrDefaultAsync(ct);
-        if (indexId is not { } ix)
-        {
-            return;
-        }
-        await db.SearchPostings
-            .Where(p => p.IndexId == ix && db.SearchDocuments.Any(d => d.IndexId == ix && d.Number == p.DocumentNumber && d.SessionId == sessionId))
-            .ExecuteDeleteAsync(ct);
-        // RETURNING gives exactly what was deleted, so the statistics stay exact even if a document was added meanwhile.
-        var lengths = await db.Database.SqlQuery<int>($"""
-            DELETE FROM "SearchDocuments" WHERE "IndexId" = {ix} AND "SessionId" = {sessionId} RETURNING "Length" AS "Value"
-            """).ToListAsync(ct);
-        if (lengths.Count == 0)
-        {
-            return;
-        }
-        long count = lengths.Count;
-        var total = lengths.Sum(l => (long)l);
-        await db.SearchIndexes.Where(i => i.Id == ix).ExecuteUpdateAsync(u => u
-            .SetProperty(i => i.DocumentCount, i => i.DocumentCount - count)
-            .SetProperty(i => i.TotalLength, i => i.TotalLength - total), ct);
-    }
-
-    /// <summary>
-    /// Numbers the next document and adds it to the statistics in one statement, which also holds the user's index
-    /// row until commit (PostgreSQL), so concurrent indexing never hands out the same number.
-    /// </summary>
-    private static async Task<(int IndexId, long Number)> NextDocumentAsync(AppDbContext db, string userId, int length, CancellationToken ct)
-    {
+        var document = new Document(userId, sessionId, eventId, terms.Count, frequencies);
         for (var attempt = 0; ; attempt++)
         {
-            var slots = await db.Database.SqlQuery<DocumentSlot>($"""
-                UPDATE "SearchIndexes"
-                SET "DocumentCount" = "DocumentCount" + 1, "TotalLength" = "TotalLength" + {length}, "LastDocumentNumber" = "LastDocumentNumber" + 1
-                WHERE "UserId" = {userId}
-                RETURNING "Id", "LastDocumentNumber"
-                """).ToListAsync(ct);
-            if (slots.Count == 1)
+            var written = db.Database.IsSqlite() ? await WriteSqliteAsync(db, document, ct) : await WritePostgresAsync(db, document, ct);
+            if (written)
             {
-                return (slots[0].Id, slots[0].LastDocumentNumber);
+                return;
             }
             if (attempt > 0)
             {
@@ -102,9 +43,128 @@ internal static class SearchIndexer
         }
     }
 
-    private sealed class DocumentSlot
+    /// <summary>
+    /// One round trip: numbering the document and adding it to the statistics (which also holds the user's index row
+    /// until commit, so concurrent indexing never hands out the same number), the document row and its postings, the
+    /// postings as three arrays. The text never varies, so the server keeps it prepared on each pooled connection.
+    /// False when the user has no index row yet.
+    /// </summary>
+    private static async Task<bool> WritePostgresAsync(AppDbContext db, Document document, CancellationToken ct)
     {
-        public int Id { get; set; }
-        public long LastDocumentNumber { get; set; }
+        var count = document.Frequencies.Count;
+        var hashes = new long[count];
+        var tfs = new int[count];
+        var impacts = new int[count];
+        var i = 0;
+        foreach (var (hash, frequency) in document.Frequencies)
+        {
+            (hashes[i], tfs[i], impacts[i]) = (hash, frequency, Bm25.ImpactKey(frequency, document.Length));
+            i++;
+        }
+        // Data-modifying CTEs all run to completion; the statement returns how many documents it wrote (0 or 1).
+        var written = await RawSql.ScalarAsync<long>(db, """
+            WITH slot AS (
+                UPDATE "SearchIndexes"
+                SET "DocumentCount" = "DocumentCount" + 1, "TotalLength" = "TotalLength" + @p0, "LastDocumentNumber" = "LastDocumentNumber" + 1
+                WHERE "UserId" = @p1
+                RETURNING "Id", "LastDocumentNumber"
+            ), document AS (
+                INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length")
+                SELECT "Id", "LastDocumentNumber", @p2, @p3, @p4 FROM slot
+                RETURNING "IndexId", "Number"
+            ), postings AS (
+                INSERT INTO "SearchPostings" ("IndexId", "DocumentNumber", "TermHash", "TermFrequency", "DocumentLength", "ImpactKey")
+                SELECT d."IndexId", d."Number", t.hash, t.tf, @p4, t.impact
+                FROM document d CROSS JOIN unnest(@p5, @p6, @p7) AS t(hash, tf, impact)
+            )
+            SELECT count(*) FROM document
+            """, [(long)document.Length, document.UserId, document.EventId, document.SessionId, document.Length, hashes, tfs, impacts], ct, prepare: true);
+        return written == 1;
     }
+
+    /// <summary>
+    /// SQLite has no data-modifying CTEs, and its statements cost no round trip: the numbering, the document, then one
+    /// prepared insert executed per posting (half the cost of one long multi-row INSERT, which SQLite had to parse).
+    /// False when the user has no index row yet.
+    /// </summary>
+    private static async Task<bool> WriteSqliteAsync(AppDbContext db, Document document, CancellationToken ct)
+    {
+        var slots = await RawSql.QueryAsync(db, """
+            UPDATE "SearchIndexes"
+            SET "DocumentCount" = "DocumentCount" + 1, "TotalLength" = "TotalLength" + @p0, "LastDocumentNumber" = "LastDocumentNumber" + 1
+            WHERE "UserId" = @p1
+            RETURNING "Id", "LastDocumentNumber"
+            """, [(long)document.Length, document.UserId], r => (Id: r.GetInt32(0), Number: r.GetInt64(1)), ct);
+        if (slots.Count == 0)
+        {
+            return false;
+        }
+        var (indexId, number) = slots[0];
+        await RawSql.ExecuteAsync(db, """
+            INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length") VALUES (@p0, @p1, @p2, @p3, @p4)
+            """, [indexId, number, RawSql.Guid(db, document.EventId), RawSql.Guid(db, document.SessionId), document.Length], ct);
+        var postings = new List<object[]>(document.Frequencies.Count);
+        foreach (var (hash, frequency) in document.Frequencies)
+        {
+            postings.Add([indexId, number, hash, frequency, document.Length, Bm25.ImpactKey(frequency, document.Length)]);
+        }
+        await RawSql.ExecuteEachAsync(db, """
+            INSERT INTO "SearchPostings" ("IndexId", "DocumentNumber", "TermHash", "TermFrequency", "DocumentLength", "ImpactKey")
+            VALUES (@p0, @p1, @p2, @p3, @p4, @p5)
+            """, postings, ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Removes a conversation's documents and postings, and takes them out of the user's statistics. Postings have no
+    /// foreign key (see SearchPostingConfiguration), so they are deleted here, before the documents that find them.
+    /// </summary>
+    public static async Task RemoveSessionAsync(AppDbContext db, string userId, Guid sessionId, CancellationToken ct)
+    {
+        var indexId = await db.SearchIndexes.Where(i => i.UserId == userId).Select(i => (int?)i.Id).FirstOrDefaultAsync(ct);
+        if (indexId is not { } ix)
+        {
+            return;
+        }
+        // What is read must not grow with the user's history (SQLite has no statistics to choose well by):
+        // - A conversation is one user's (the caller checked the owner), so its documents are all in this index and are
+        //   found by session alone, through the SessionId index. With the index id in the condition as well, SQLite
+        //   walked all of the user's documents by the primary key instead.
+        // - "DocumentNumber IN (those documents)" makes each document's postings one range of the postings' key; a
+        //   correlated EXISTS walked all of the user's postings.
+        var numbers = db.SearchDocuments.Where(d => d.SessionId == sessionId).Select(d => d.Number);
+        await db.SearchPostings.Where(p => p.IndexId == ix && numbers.Contains(p.DocumentNumber)).ExecuteDeleteAsync(ct);
+        // RETURNING gives exactly what was deleted, so the statistics stay exact even if a document was added meanwhile.
+        var lengths = await db.Database.SqlQuery<int>($"""
+            DELETE FROM "SearchDocuments" WHERE "SessionId" = {sessionId} RETURNING "Length" AS "Value"
+            """).ToListAsync(ct);
+        if (lengths.Count == 0)
+        {
+            return;
+        }
+        long count = lengths.Count;
+        var total = lengths.Sum(l => (long)l);
+        await db.SearchIndexes.Where(i => i.Id == ix).ExecuteUpdateAsync(u => u
+            .SetProperty(i => i.DocumentCount, i => i.DocumentCount - count)
+            .SetProperty(i => i.TotalLength, i => i.TotalLength - total), ct);
+    }
+
+    /// <summary>
+    /// Removes a user's whole index: postings, documents and statistics. For erasing a user: the database's cascades
+    /// from the user reach the documents but not the postings, which have no foreign key.
+    /// </summary>
+    public static async Task RemoveUserAsync(AppDbContext db, string userId, CancellationToken ct)
+    {
+        var indexId = await db.SearchIndexes.Where(i => i.UserId == userId).Select(i => (int?)i.Id).FirstOrDefaultAsync(ct);
+        if (indexId is not { } ix)
+        {
+            return;
+        }
+        await db.SearchPostings.Where(p => p.IndexId == ix).ExecuteDeleteAsync(ct);
+        await db.SearchDocuments.Where(d => d.IndexId == ix).ExecuteDeleteAsync(ct);
+        await db.SearchIndexes.Where(i => i.Id == ix).ExecuteDeleteAsync(ct);
+    }
+
+    /// <summary>A message to index: its length in terms and each distinct term's hash and frequency.</summary>
+    private sealed record Document(string UserId, Guid SessionId, Guid EventId, int Length, Dictionary<long, int> Frequencies);
 }

@@ -41,6 +41,9 @@ internal sealed class SearchPostingConfiguration : IEntityTypeConfiguration<Sear
         // so no table row is read and a common term's range can be read only as far as needed.
         posting.HasIndex(p => new { p.IndexId, p.TermHash, p.ImpactKey, p.DocumentNumber, p.TermFrequency, p.DocumentLength })
             .HasDatabaseName("IX_SearchPostings_Term");
-        posting.HasOne<SearchDocument>().WithMany().HasForeignKey(p => new { p.IndexId, p.DocumentNumber }).OnDelete(DeleteBehavior.Cascade);
+        // No foreign key to the document, on purpose: checking one for each of a message's ~60 postings was about a
+        // quarter of PostgreSQL's indexing time (benchmarks/SEARCH-RESULTS.md), and nothing ever deletes documents but
+        // SearchIndexer, which deletes their postings first, explicitly. Whatever else deletes documents (erasing a
+        // user, say) must do the same: SearchIndexer.RemoveUserAsync.
     }
 }

@@ -123,11 +123,14 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
             {
                 title = titles[row.SessionId] = cipher.Decrypt(titleCipher);
             }
+            // The snippet shows the message as the chat does: a question as typed, an answer's Markdown as its text.
+            var isUser = row.Kind == EventKind.UserMessage;
+            var content = cipher.Decrypt(row.ContentCipher);
             hits.Add(new SearchHit(
                 row.SessionId, row.Id, title,
-                row.Kind == EventKind.UserMessage ? MessageRole.User : MessageRole.Assistant,
+                isUser ? MessageRole.User : MessageRole.Assistant,
                 row.CreatedAt, scored.Score,
-                Snippets.Build(cipher.Decrypt(row.ContentCipher), terms)));
+                Snippets.Build(isUser ? content : MarkdownText.ToPlain(content), terms)));
         }
         return hits;
     }

@@ -4,7 +4,8 @@ namespace ResearchAssistant.Core.Search;
 
 /// <summary>
 /// Cuts a short excerpt out of a decrypted message around the words a query matched, and marks those words. Matching
-/// uses the same normalization as the index, so "Studies" in the text is marked for a search on "study".
+/// uses the same normalization as the index, so "Studies" in the text is marked for a search on "study". The text is
+/// what the message shows: an answer's Markdown is turned into its plain text first (<see cref="MarkdownText"/>).
 /// </summary>
 internal static class Snippets
 {
@@ -107,7 +108,7 @@ internal static class Snippets
         return (start, end);
     }
 
-    /// <summary>Adds text with its whitespace collapsed (snippets are one line) and Markdown emphasis marks dropped.</summary>
+    /// <summary>Adds text with its whitespace collapsed (snippets are one line).</summary>
     private static void AddText(List<SnippetPart> parts, string text, bool isMatch)
     {
         if (text.Length == 0)
@@ -117,10 +118,6 @@ internal static class Snippets
         var builder = new StringBuilder(text.Length);
         foreach (var c in text)
         {
-            if (c is '*' or '`' or '#')
-            {
-                continue;
-            }
             if (char.IsWhiteSpace(c))
             {
                 if (builder.Length == 0 || builder[^1] != ' ')

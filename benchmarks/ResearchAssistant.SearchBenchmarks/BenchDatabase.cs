@@ -34,6 +34,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
     public string ConnectionString { get; }
     public ChatService Chat => _services.GetRequiredService<ChatService>();
     public SearchService Search => _services.GetRequiredService<SearchService>();
+    public Core.Sessions.SessionOrganizer Organizer => _services.GetRequiredService<Core.Sessions.SessionOrganizer>();
     public ContentProtector Protector => _services.GetRequiredService<ContentProtector>();
     public IDbContextFactory<AppDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<AppDbContext>>();
 

@@ -7,13 +7,15 @@ namespace ResearchAssistant.SearchBenchmarks;
 
 internal sealed record ProviderResult(
     string Provider, string Engine, string Setup, TimeSpan SeedTime, string Storage, long Postings,
-    IReadOnlyList<Samples> Search, Samples SearchAll, Samples IndexOnly, Samples StoreWithIndex, Samples StoreWithoutIndex,
-    Samples Jump, Samples Recall, double AverageHits);
+    IReadOnlyList<Samples> Search, Samples SearchAll, Samples SearchCpu, Samples? SearchTotalCpu, Samples IndexOnly, Samples IndexCpu, Samples? IndexTotalCpu, Samples StoreWithIndex,
+    Samples StoreWithoutIndex, Samples Jump, Samples Recall, Samples Delete, double AverageHits, string LoadAverage);
 
 /// <summary>The timed part: each call is one Stopwatch sample, on a database nothing else writes to meanwhile.</summary>
 internal static class Measurements
 {
-    public static async Task<(List<Samples> ByKind, Samples All, double AverageHits)> SearchAsync(BenchDatabase bench, SeededUser user, int perKind, int seed)
+    /// <param name="server">The PostgreSQL database's backends, when local: their CPU time is added to the process's.</param>
+    public static async Task<(List<Samples> ByKind, Samples All, Samples Cpu, Samples? TotalCpu, double AverageHits)> SearchAsync(
+        BenchDatabase bench, SeededUser user, int perKind, int seed, ServerCpu? server)
     {
         var random = new Random(seed);
         var kinds = new (string Name, Func<string> Make)[]
@@ -34,11 +36,21 @@ internal static class Measurements
         var all = new Samples("all searches");
         long hits = 0;
         var slowest = new List<(double Ms, string Query)>();
+        var cpuAll = new Samples("all searches, CPU time of the process");
+        var totalCpu = server is null ? null : new Samples("all searches, CPU time of the process + its PostgreSQL backends");
         foreach (var (kind, query) in queries)
         {
+            var serverBefore = server?.Snapshot();
+            var cpu = CpuTime.Now();
             var clock = Stopwatch.StartNew();
             var response = await bench.Search.SearchAsync(user.UserId, query);
             clock.Stop();
+            var cpuUsed = CpuTime.Now() - cpu;
+            cpuAll.Add(cpuUsed);
+            if (server is not null)
+            {
+                totalCpu!.Add(cpuUsed + ServerCpu.Between(serverBefore!, server.Snapshot()));
+            }
             slowest.Add((clock.Elapsed.TotalMilliseconds, query));
             byKind[kind].Add(clock.Elapsed);
             all.Add(clock.Elapsed);
@@ -52,7 +64,7 @@ internal static class Measurements
         {
             await DiagnoseAsync(bench, user, slowest.OrderByDescending(s => s.Ms).Take(8).ToList());
         }
-        return (byKind, all, (double)hits / queries.Count);
+        return (byKind, all, cpuAll, totalCpu, (double)hits / queries.Count);
     }
 
     /// <summary>For finding out where time goes (never for the figures): the slowest queries, each path timed alone.</summary>
@@ -84,7 +96,8 @@ internal static class Measurements
     /// Indexing cost on top of an index of 100,000 messages: new messages (questions and answers alternately) are
     /// appended to a second conversation; odd ones are stored without indexing, to measure the whole store both ways.
     /// </summary>
-    public static async Task<(Samples IndexOnly, Samples With, Samples Without)> IndexingAsync(BenchDatabase bench, Corpus corpus, SeededUser user, int count, int seed)
+    public static async Task<(Samples IndexOnly, Samples IndexCpu, Samples? IndexTotalCpu, Samples With, Samples Without, Guid SessionId)> IndexingAsync(
+        BenchDatabase bench, Corpus corpus, SeededUser user, int count, int seed, ServerCpu? server)
     {
         var random = new Random(seed);
         var cipher = await bench.Protector.ForUserAsync(user.UserId);
@@ -99,6 +112,8 @@ internal static class Measurements
             await db.SaveChangesAsync();
         }
         var indexOnly = new Samples("index one message (SearchIndexer.IndexAsync)");
+        var indexCpu = new Samples("index one message, CPU time of the process");
+        var indexTotalCpu = server is null ? null : new Samples("index one message, CPU time of the process + its PostgreSQL backends");
         var with = new Samples("store a message, indexed (insert + index + commit)");
         var without = new Samples("store a message, not indexed (insert + commit)");
         for (var i = 0; i < count + 20; i++)
@@ -118,16 +133,39 @@ internal static class Measurements
             await db.SaveChangesAsync();
             if (indexed)
             {
+                var serverBefore = server?.Snapshot();
+                var cpu = CpuTime.Now();
                 var index = Stopwatch.StartNew();
                 await SearchIndexer.IndexAsync(db, user.UserId, cipher, sessionId, evt.Id, text, CancellationToken.None);
                 index.Stop();
-                if (i >= 20) indexOnly.Add(index.Elapsed);
+                var cpuUsed = CpuTime.Now() - cpu;
+                var serverUsed = server is null ? TimeSpan.Zero : ServerCpu.Between(serverBefore!, server.Snapshot());
+                if (i >= 20)
+                {
+                    indexOnly.Add(index.Elapsed);
+                    indexCpu.Add(cpuUsed);
+                    indexTotalCpu?.Add(cpuUsed + serverUsed);
+                }
             }
             await tx.CommitAsync();
             total.Stop();
             if (i >= 20) (indexed ? with : without).Add(total.Elapsed);
         }
-        return (indexOnly, with, without);
+        return (indexOnly, indexCpu, indexTotalCpu, with, without, sessionId);
+    }
+
+    /// <summary>
+    /// Deleting the indexing benchmark's conversation, among the 100,000 messages' postings: one sample, to show that
+    /// removing a conversation's postings reads its own documents' key ranges, not the user's whole index.
+    /// </summary>
+    public static async Task<Samples> DeleteAsync(BenchDatabase bench, SeededUser user, Guid sessionId, int messages)
+    {
+        var samples = new Samples($"delete a conversation of {messages} messages, half of them indexed (SessionOrganizer.DeleteAsync)");
+        var clock = Stopwatch.StartNew();
+        await bench.Organizer.DeleteAsync(user.UserId, sessionId);
+        clock.Stop();
+        samples.Add(clock.Elapsed);
+        return samples;
     }
 
     /// <summary>Opening the conversation at a random message (uniform over 100,000, so nearly always deep in history).</summary>

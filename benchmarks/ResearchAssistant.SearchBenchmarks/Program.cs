@@ -34,17 +34,23 @@ foreach (var provider in options.Providers)
         await db.Database.ExecuteSqlRawAsync("VACUUM ANALYZE");
     }
 
+    // The seeding's garbage is not the app's: collect it now rather than in the middle of a timed call.
+    Settle();
     Console.WriteLine("  searching");
-    var (byKind, all, averageHits) = await Measurements.SearchAsync(bench, user, options.Queries, seed: 13);
+    var server = await ServerCpu.FindAsync(bench);
+    var (byKind, all, searchCpu, searchTotalCpu, averageHits) = await Measurements.SearchAsync(bench, user, options.Queries, seed: 13, server);
     Console.WriteLine($"  search: median {all.Median:F1} ms, p95 {all.P95:F1} ms");
+    Settle();
     Console.WriteLine("  indexing");
-    var (indexOnly, with, without) = await Measurements.IndexingAsync(bench, corpus, user, options.Index, seed: 17);
+    var (indexOnly, indexCpu, indexTotalCpu, with, without, indexingSession) = await Measurements.IndexingAsync(bench, corpus, user, options.Index, seed: 17, server);
     Console.WriteLine($"  index one message: median {indexOnly.Median:F2} ms, p95 {indexOnly.P95:F2} ms");
+    Settle();
     Console.WriteLine("  jumping and recalling");
     var jump = await Measurements.JumpAsync(bench, user, options.Jump, seed: 19);
     var recall = await Measurements.RecallAsync(bench, user, options.Recall, seed: 23);
+    var delete = await Measurements.DeleteAsync(bench, user, indexingSession, options.Index + 20);
     results.Add(new ProviderResult(provider.ToString(), await bench.EngineVersionAsync(), setup, user.Elapsed, await bench.StorageAsync(),
-        await Measurements.PostingsAsync(bench), byKind, all, indexOnly, with, without, jump, recall, averageHits));
+        await Measurements.PostingsAsync(bench), byKind, all, searchCpu, searchTotalCpu, indexOnly, indexCpu, indexTotalCpu, with, without, jump, recall, delete, averageHits, LoadAverage()));
 }
 
 var report = Report.Render(options, started, total.Elapsed, results);
@@ -54,6 +60,14 @@ Console.WriteLine(report);
 Console.WriteLine($"Written to {options.Output}");
 var failed = results.Any(r => r.SearchAll.P95 > Report.SearchTargetMs || r.IndexOnly.P95 > Report.IndexTargetMs);
 return failed ? 2 : 0;
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+static void Settle()
+{
+    GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+    GC.WaitForPendingFinalizers();
+}
 
 internal sealed record Options(IReadOnlyList<DatabaseProvider> Providers, string? Postgres, int Messages, int Queries, int Index, int Jump, int Recall, string Output)
 {

@@ -766,15 +766,6 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchPosting", b =>
-                {
-                    b.HasOne("ResearchAssistant.Core.Search.SearchDocument", null)
-                        .WithMany()
-                        .HasForeignKey("IndexId", "DocumentNumber")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
                 {
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)

@@ -753,15 +753,6 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchPosting", b =>
-                {
-                    b.HasOne("ResearchAssistant.Core.Search.SearchDocument", null)
-                        .WithMany()
-                        .HasForeignKey("IndexId", "DocumentNumber")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
                 {
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)

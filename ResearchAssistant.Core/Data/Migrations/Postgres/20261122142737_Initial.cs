@@ -79,6 +79,22 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "SearchPostings",
+                columns: table => new
+                {
+                    IndexId = table.Column<int>(type: "integer", nullable: false),
+                    TermHash = table.Column<long>(type: "bigint", nullable: false),
+                    DocumentNumber = table.Column<long>(type: "bigint", nullable: false),
+                    TermFrequency = table.Column<int>(type: "integer", nullable: false),
+                    DocumentLength = table.Column<int>(type: "integer", nullable: false),
+                    ImpactKey = table.Column<int>(type: "integer", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SearchPostings", x => new { x.IndexId, x.DocumentNumber, x.TermHash });
+                });
+
+            migrationBuilder.CreateTable(
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
@@ -432,28 +448,6 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         onDelete: ReferentialAction.Cascade);
                 });
 
-            migrationBuilder.CreateTable(
-                name: "SearchPostings",
-                columns: table => new
-                {
-                    IndexId = table.Column<int>(type: "integer", nullable: false),
-                    TermHash = table.Column<long>(type: "bigint", nullable: false),
-                    DocumentNumber = table.Column<long>(type: "bigint", nullable: false),
-                    TermFrequency = table.Column<int>(type: "integer", nullable: false),
-                    DocumentLength = table.Column<int>(type: "integer", nullable: false),
-                    ImpactKey = table.Column<int>(type: "integer", nullable: false)
-                },
-                constraints: table =>
-                {
-                    table.PrimaryKey("PK_SearchPostings", x => new { x.IndexId, x.DocumentNumber, x.TermHash });
-                    table.ForeignKey(
-                        name: "FK_SearchPostings_SearchDocuments_IndexId_DocumentNumber",
-                        columns: x => new { x.IndexId, x.DocumentNumber },
-                        principalTable: "SearchDocuments",
-                        principalColumns: new[] { "IndexId", "Number" },
-                        onDelete: ReferentialAction.Cascade);
-                });
-
             migrationBuilder.CreateIndex(
                 name: "IX_AspNetRoleClaims_RoleId",
                 table: "AspNetRoleClaims",
@@ -606,6 +600,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 name: "PresenceEntry");
 
             migrationBuilder.DropTable(
+                name: "SearchDocuments");
+
+            migrationBuilder.DropTable(
                 name: "SearchPostings");
 
             migrationBuilder.DropTable(
@@ -619,9 +616,6 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
-
-            migrationBuilder.DropTable(
-                name: "SearchDocuments");
 
             migrationBuilder.DropTable(
                 name: "SearchIndexes");

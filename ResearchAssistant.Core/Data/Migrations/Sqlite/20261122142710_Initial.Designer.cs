@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122133248_Initial")]
+    [Migration("20261122142710_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -752,15 +752,6 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchPosting", b =>
-                {
-                    b.HasOne("ResearchAssistant.Core.Search.SearchDocument", null)
-                        .WithMany()
-                        .HasForeignKey("IndexId", "DocumentNumber")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

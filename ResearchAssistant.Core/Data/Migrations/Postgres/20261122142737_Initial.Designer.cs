@@ -12,7 +12,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261122133257_Initial")]
+    [Migration("20261122142737_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -765,15 +765,6 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
-            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchPosting", b =>
-                {
-                    b.HasOne("ResearchAssistant.Core.Search.SearchDocument", null)
-                        .WithMany()
-                        .HasForeignKey("IndexId", "DocumentNumber")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
