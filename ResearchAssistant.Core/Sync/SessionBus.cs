@@ -31,6 +31,13 @@ public sealed class SessionBus
         return subscription;
     }
 
+    /// <summary>
+    /// Hands the change to each of the owner's subscribers on a thread-pool work item of its own, never on the caller's
+    /// thread, and returns at once. A circuit's handler calls InvokeAsync, which runs the work inline when the circuit is
+    /// idle: called from here, every open tab's re-read ran on the publisher's thread one after the other, so a send (or
+    /// the turn runner, between two tokens) waited for all of them. Handlers may run concurrently and in any order;
+    /// that is safe because a change is only a hint to re-read (the database stays the truth).
+    /// </summary>
     public void Publish(SessionChange change)
     {
         if (!_byUser.TryGetValue(change.OwnerId, out var subscribers))
@@ -39,6 +46,18 @@ public sealed class SessionBus
         }
         foreach (var subscriber in subscribers.Items)
         {
+            ThreadPool.UnsafeQueueUserWorkItem(new Delivery(subscriber, change), preferLocal: false);
+        }
+    }
+
+    private sealed class Delivery(Subscription subscriber, SessionChange change) : IThreadPoolWorkItem
+    {
+        public void Execute()
+        {
+            if (subscriber.IsDisposed)
+            {
+                return;
+            }
             // A subscriber's failure is its own: it must not stop the others from hearing the change.
             try
             {
@@ -73,6 +92,7 @@ public sealed class SessionBus
         private int _disposed;
         public string UserId => userId;
         public Action<SessionChange> Handler => handler;
+        public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
         public void Dispose()
         {
