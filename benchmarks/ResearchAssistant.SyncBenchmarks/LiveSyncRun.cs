@@ -42,6 +42,8 @@ internal sealed class TopologyResult(string provider, string topology)
     public int LoggedErrors { get; set; }
     public int TimedOut { get; set; }
     public bool ServerCpuMeasured { get; set; }
+    public bool Aborted { get; set; }
+    public List<string> TimeoutReasons { get; } = [];
     public Dictionary<int, List<RoundSample>> Rounds { get; } = [];
 }
 
@@ -118,8 +120,8 @@ internal static class LiveSyncRun
                 var cipher = await sender.Protector.ForUserAsync(owner, ct);
                 var seeded = await Seeder.SeedAsync(sender.Contexts, cipher, owner, options.SessionSize, verify: false, ct);
                 var group = new Group(count, owner, seeded.Id);
-                // Subscribed on the sender's bus before any circuit: when the send's hint was published (after its commit),
-                // before any watcher's handler ran.
+                // Subscribed on the sender's bus before any circuit: when the send's hint reached a subscriber (after its
+                // commit; a bus that calls handlers in order calls this one first).
                 group.PublishProbe = sender.Services.GetRequiredService<SessionBus>().Subscribe(owner, change =>
                 {
                     if (change.Kind == SessionChangeKind.Changed && change.SessionId == group.SessionId)
@@ -153,11 +155,16 @@ internal static class LiveSyncRun
                     if (sample is null)
                     {
                         result.TimedOut++;
+                        result.TimeoutReasons.Add($"round {round} with {group.Count} watcher(s): {group.LastTimeout}");
                         Console.WriteLine($"  round {round} with {group.Count} watcher(s) timed out");
-                        if (result.TimedOut >= 3)
+                        if (result.TimedOut >= 5)
                         {
-                            result.NotMeasured = $"{result.TimedOut} rounds timed out ({RoundTimeout.TotalSeconds:F0} s each): the watchers did not see the changes";
-                            return result;
+                            // Bounded: something is broken, not slow. What was measured until then is still reported.
+                            result.NotMeasured = result.Rounds.Count == 0
+                                ? $"{result.TimedOut} rounds timed out ({RoundTimeout.TotalSeconds:F0} s each) before any was measured"
+                                : null;
+                            result.Aborted = true;
+                            break;
                         }
                         continue;
                     }
@@ -169,6 +176,10 @@ internal static class LiveSyncRun
                         }
                         list.Add(sample);
                     }
+                }
+                if (result.Aborted)
+                {
+                    break;
                 }
                 if (round % 10 == 9 || round == options.Rounds - 1)
                 {
@@ -362,7 +373,8 @@ internal static class LiveSyncRun
                 ? $"{v.Messages.Count} messages, last {v.Messages[^1].Role} {v.Messages[^1].Status}, generating {v.IsGenerating}, busy {c.IsBusy}"
                 : "no view")
             .Select(g => $"{g.Count()} x ({g.Key})");
-        Console.WriteLine($"  timed out: {what}; watchers: {string.Join("; ", views)}");
+        group.LastTimeout = $"{what}; watchers: {string.Join("; ", views)}";
+        Console.WriteLine($"  timed out: {group.LastTimeout}");
         return null;
     }
 
@@ -398,6 +410,7 @@ internal static class LiveSyncRun
         public Guid SessionId { get; } = sessionId;
         public List<SimulatedCircuit> Circuits { get; } = [];
         public IDisposable? PublishProbe { get; set; }
+        public string LastTimeout { get; set; } = "";
         public System.Collections.Concurrent.ConcurrentQueue<(long At, Guid? MessageId)> Published { get; } = new();
     }
 }

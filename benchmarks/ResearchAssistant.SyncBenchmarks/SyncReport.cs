@@ -38,6 +38,8 @@ internal static class SyncReport
                           "TurnRunner) to the watcher's dispatcher running its Streaming handler with that text in the live text.");
             md.AppendLine("- **token, render**: from the same arrival to the end of the watcher's render showing it; this includes the page's " +
                           $"{SimulatedCircuit.RenderThrottle.TotalMilliseconds:F0} ms render throttle (by design, the same for every watcher count).");
+            md.AppendLine("- **commit → hint delivered**: from the commit to a no-op subscriber (subscribed first, on the sending instance) " +
+                          "receiving the send's Changed hint: the bus's own delay.");
             md.AppendLine("- **send**: how long `SendAsync` took for the sender (its circuit waits for it). **CPU**: this process's CPU time " +
                           "per round (all threads: app services, circuits, fake model server; with SQLite also the database's work, " +
                           "with PostgreSQL not the server's). **DB server CPU**: the local PostgreSQL cluster's CPU time per round (postmaster " +
@@ -53,8 +55,13 @@ internal static class SyncReport
                 }
                 md.AppendLine($"{r.Engine}; {r.Setup}. Measured in {r.MeasureTime.TotalSeconds:F0} s; load average before `{r.LoadBefore}`, " +
                               $"after `{r.LoadAfter}`. Rounds timed out: {r.TimedOut}; circuit errors: {r.CircuitErrors}; errors logged by the app: {r.LoggedErrors}.").AppendLine();
+                if (r.TimeoutReasons.Count > 0)
+                {
+                    md.AppendLine($"**{r.TimeoutReasons.Count} round(s) timed out** ({(r.Aborted ? "the run stopped after 5" : "the others are measured")}): " +
+                                  string.Join("; ", r.TimeoutReasons.Take(5)) + ".").AppendLine();
+                }
                 var baseline = options.Watchers[0];
-                md.AppendLine("| watchers | message p50 | message p95 | p95 ratio | slowest watcher (median round) | send median / p95 | commit → publish | token hint p50 / p95 | token render p50 / p95 | tokens unmatched | CPU / round median | DB server CPU / round median |");
+                md.AppendLine("| watchers | message p50 | message p95 | p95 ratio | slowest watcher (median round) | send median / p95 | commit → hint delivered | token hint p50 / p95 | token render p50 / p95 | tokens unmatched | CPU / round median | DB server CPU / round median |");
                 md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
                 foreach (var count in options.Watchers.Where(r.Rounds.ContainsKey))
                 {
