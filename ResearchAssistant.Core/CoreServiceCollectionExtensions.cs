@@ -46,6 +46,10 @@ public static class CoreServiceCollectionExtensions
         {
             services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(database.ConnectionString));
             services.AddSingleton<ISessionTurnLock, PostgresTurnLock>();
+            // Several instances may share this database: their session buses meet through LISTEN/NOTIFY. Registered
+            // before the turn runner, so it stops after it and still sends the seals of answers cut off by a shutdown.
+            services.AddSingleton<PostgresSessionBridge>();
+            services.AddHostedService(sp => sp.GetRequiredService<PostgresSessionBridge>());
         }
         else
         {

@@ -259,7 +259,7 @@ public sealed class ChatService(
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
-        return turns.Stop(sessionId);
+        return await turns.RequestStopAsync(sessionId, ct);
     }
 
     private async Task<SendResult> StoreQueuedAsync(AppDbContext db, string userId, Guid sessionId, string message, UserCipher cipher, string clientId, bool createIfMissing, DateTimeOffset now)

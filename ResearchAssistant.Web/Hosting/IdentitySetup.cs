@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using ResearchAssistant.Core.Accounts;
 using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Privacy.KeyRing;
 using ResearchAssistant.Web.Components.Account;
 
 namespace ResearchAssistant.Web.Hosting;
@@ -14,10 +15,11 @@ internal static class IdentitySetup
 
     public static IServiceCollection AddAccounts(this IServiceCollection services, IConfiguration configuration, DataDirectory data)
     {
-        // Keys in the data directory: cookies issued before a restart stay valid after it.
+        // Keys in the database, encrypted under the master key: cookies stay valid across restarts, and a cookie
+        // issued by one instance works on every instance sharing the database.
         services.AddDataProtection()
             .SetApplicationName("ResearchAssistant")
-            .PersistKeysToFileSystem(new DirectoryInfo(data.Subfolder("keys")));
+            .PersistKeysToAppDatabase();
 
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, Microsoft.AspNetCore.Components.Server.ServerAuthenticationStateProvider>();

@@ -1,6 +1,7 @@
 using Radzen;
 using ResearchAssistant.Core;
 using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Privacy.KeyRing;
 using ResearchAssistant.Web.Components;
 using ResearchAssistant.Web.Components.Account;
 
@@ -41,6 +42,7 @@ public static class WebApplicationExtensions
     {
         BlazorScriptEndpoint.EnsureAvailable();
         await app.Services.GetRequiredService<DatabaseInitializer>().InitializeAsync(app.Lifetime.ApplicationStopping);
+        await app.Services.EnsureDataProtectionKeyAsync(app.Lifetime.ApplicationStopping);
     }
 
     public static WebApplication UseResearchAssistant(this WebApplication app)

@@ -21,7 +21,7 @@ namespace ResearchAssistant.SyncBenchmarks;
 /// re-reads its checkpoints (its Version parameter changed), as its OnParametersSetAsync does.</item>
 /// <item>Streaming: keep the live text and render at most every 50 ms (ChatPage's RenderThrottle).</item>
 /// <item>Anything but Streaming: the SessionList re-reads the sidebar (<see cref="SessionOrganizer.ListAsync"/>).</item>
-/// <item>Every other kind but Deleted (Changed, Presence and any added later) re-reads like Changed, as the page does.</item>
+/// <item>Every other kind but Deleted (Changed, Presence, Resync) re-reads like Changed, as the page does.</item>
 /// </list>
 /// Not simulated: diffing the render tree and sending the batch over SignalR to the browser, and the browser's DOM work.
 /// Every observation is a <see cref="Stopwatch.GetTimestamp"/>.
@@ -180,7 +180,8 @@ internal sealed class SimulatedCircuit : IDisposable
     /// <summary>ChatPage.OnSessionChangedAsync (without the search-window and deletion branches, which never fire here).</summary>
     private async Task OnSessionChangedAsync(SessionChange change)
     {
-        if (change.SessionId != _sessionId)
+        // Resync (this instance lost its link to the others for a while): re-read whatever is shown.
+        if (change.SessionId != _sessionId && change.Kind != SessionChangeKind.Resync)
         {
             return;
         }

@@ -43,6 +43,14 @@ public abstract class E2eTest(BrowserFixture browser, ITestOutputHelper output) 
         return app;
     }
 
+    /// <summary>Starts the app wired to <see cref="Fake"/> with other settings too (several instances, extra environment).</summary>
+    protected async Task<AppProcess> StartAppAsync(AppSettings settings, string name)
+    {
+        var app = await AppProcess.StartAsync(settings with { LlmEndpoint = Fake.Endpoint }, name);
+        _apps.Add(app);
+        return app;
+    }
+
     /// <summary>A fresh browser context (no cookies) with one page, pointed at <paramref name="app"/>.</summary>
     protected Task<IPage> NewPageAsync(AppProcess app, ViewportSize? viewport = null, bool phone = false) =>
         NewPageAsync(app.BaseUrl, viewport, phone);

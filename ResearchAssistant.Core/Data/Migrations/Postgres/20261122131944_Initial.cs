@@ -53,6 +53,20 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "DataProtectionKeys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    FriendlyName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Xml = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DataProtectionKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "MasterKeyCheck",
                 columns: table => new
                 {
@@ -322,6 +336,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     ContextPlan = table.Column<string>(type: "text", nullable: true),
                     ClientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    StopRequested = table.Column<bool>(type: "boolean", nullable: false),
                     Hash = table.Column<byte[]>(type: "bytea", nullable: true)
                 },
                 constraints: table =>
@@ -548,6 +563,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "Checkpoints");
+
+            migrationBuilder.DropTable(
+                name: "DataProtectionKeys");
 
             migrationBuilder.DropTable(
                 name: "MasterKeyCheck");
