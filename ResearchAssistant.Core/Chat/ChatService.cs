@@ -30,8 +30,17 @@ public sealed class ChatService(
 
     private const int MaxConsistentReadAttempts = 5;
 
-    /// <summary>The newest page of the active branch, or null when the conversation does not exist for this user.</summary>
-    public async Task<ConversationView?> GetConversationAsync(string userId, Guid sessionId, CancellationToken ct = default)
+    /// <summary>Every tab showing a conversation re-reads it on the same hint: concurrent identical reads are shared.</summary>
+    private readonly SharedReads<(string UserId, Guid SessionId), ConversationView?> _conversationReads = new();
+
+    /// <summary>
+    /// The newest page of the active branch, or null when the conversation does not exist for this user. Read after
+    /// the call began; callers asking for the same conversation at the same time share one read (see <see cref="SharedReads{TKey, TResult}"/>).
+    /// </summary>
+    public Task<ConversationView?> GetConversationAsync(string userId, Guid sessionId, CancellationToken ct = default) =>
+        _conversationReads.ReadAsync((userId, sessionId), token => ReadConversationAsync(userId, sessionId, token), ct);
+
+    private async Task<ConversationView?> ReadConversationAsync(string userId, Guid sessionId, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var cipher = await protector.ForUserAsync(userId, ct);

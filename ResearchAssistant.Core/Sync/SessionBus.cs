@@ -30,6 +30,17 @@ public sealed class SessionBus
 {
     private readonly ConcurrentDictionary<string, ImmutableSubscribers> _byUser = new(StringComparer.Ordinal);
     private volatile Action<SessionChange>? _forward;
+    private readonly bool _inline;
+
+    public SessionBus()
+    {
+    }
+
+    /// <param name="inlineDelivery">
+    /// Call the handlers on the publisher's thread, in order: for tests of code that publishes, which check what each
+    /// change carried at the moment it was published. The app never does this (see <see cref="PublishLocal"/>).
+    /// </param>
+    internal SessionBus(bool inlineDelivery) => _inline = inlineDelivery;
 
     public IDisposable Subscribe(string userId, Action<SessionChange> handler)
     {
@@ -38,7 +49,10 @@ public sealed class SessionBus
         return subscription;
     }
 
-    /// <summary>Tells this instance's subscribers, and through the bridge (if any) every other instance's.</summary>
+    /// <summary>
+    /// Tells this instance's subscribers (see <see cref="PublishLocal"/>: off this thread), and through the bridge (if
+    /// any) every other instance's.
+    /// </summary>
     public void Publish(SessionChange change)
     {
         PublishLocal(change);
@@ -48,7 +62,14 @@ public sealed class SessionBus
     /// <summary>Whether any circuit of this user listens here: work for users nobody watches is skipped.</summary>
     public bool HasSubscribers(string userId) => _byUser.TryGetValue(userId, out var list) && list.Items.Length > 0;
 
-    /// <summary>Publishes to this instance's subscribers only (a change that came from another instance).</summary>
+    /// <summary>
+    /// Publishes to this instance's subscribers only (also a change that came from another instance): hands the change
+    /// to each of them on a thread-pool work item of its own, never on the caller's thread, and returns at once. A
+    /// circuit's handler calls InvokeAsync, which runs the work inline when the circuit is idle: called from here, every
+    /// open tab's re-read ran on the publisher's thread one after the other, so a send, the turn runner or the bridge's
+    /// listener waited for all of them. Handlers may run concurrently and in any order; that is safe because a change is
+    /// only a hint to re-read (the database stays the truth).
+    /// </summary>
     internal void PublishLocal(SessionChange change)
     {
         if (!_byUser.TryGetValue(change.OwnerId, out var subscribers))
@@ -57,6 +78,26 @@ public sealed class SessionBus
         }
         foreach (var subscriber in subscribers.Items)
         {
+            var delivery = new Delivery(subscriber, change);
+            if (_inline)
+            {
+                delivery.Execute();
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(delivery, preferLocal: false);
+            }
+        }
+    }
+
+    private sealed class Delivery(Subscription subscriber, SessionChange change) : IThreadPoolWorkItem
+    {
+        public void Execute()
+        {
+            if (subscriber.IsDisposed)
+            {
+                return;
+            }
             // A subscriber's failure is its own: it must not stop the others from hearing the change.
             try
             {
@@ -103,6 +144,7 @@ public sealed class SessionBus
         private int _disposed;
         public string UserId => userId;
         public Action<SessionChange> Handler => handler;
+        public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
         public void Dispose()
         {

@@ -14,7 +14,8 @@ namespace ResearchAssistant.Tests.Sync;
 /// </summary>
 public sealed class RemoteStreamsTests(SqliteTestDatabase database) : IClassFixture<SqliteTestDatabase>
 {
-    private readonly SessionBus _bus = new();
+    // Inline: these tests check the text each change carried when it was published, not when a pool thread got to it.
+    private readonly SessionBus _bus = new(inlineDelivery: true);
     private readonly Channel<object> _inbound = Channel.CreateUnbounded<object>();
     private readonly ContentProtector _protector = new(database.Contexts,
         MasterKey.FromBytes(Convert.FromBase64String(TestDatabase.MasterKeyBase64), "the test run"), TimeProvider.System);

@@ -72,6 +72,7 @@ public sealed class MultiInstanceTests(BrowserFixture browser, ITestOutputHelper
 
         // A new conversation started on the phone (B) appears in the laptop's sidebar (A) without a reload.
         Fake.Behavior = new FakeBehavior { Tokens = ["Noted."], TokenDelay = TimeSpan.FromMilliseconds(5) };
+        // "/chat", not the app's root: since main's resume, the root reopens the conversation last opened.
         await phone.GotoAsync("chat");
         await phone.SendAsync("Mosses on the phone");
         await Expect(Ui.ConversationLink(laptop, "Mosses on the phone")).ToBeVisibleAsync();
