@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using ResearchAssistant.Core.Chat;
 using ResearchAssistant.Core.Context;
 using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Devices;
 using ResearchAssistant.Core.Llm;
 using ResearchAssistant.Core.Sync;
 
@@ -39,6 +40,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<IMessageRecall, SearchRecall>();
         services.AddSingleton<TurnContextBuilder>();
         services.AddSingleton<Accounts.UserProfileService>();
+        services.AddDeviceSessions();
         services.AddSingleton<SessionBus>();
         services.AddSingleton<PresenceService>();
         services.AddHostedService(sp => sp.GetRequiredService<PresenceService>());
@@ -46,6 +48,10 @@ public static class CoreServiceCollectionExtensions
         {
             services.AddSingleton(_ => Npgsql.NpgsqlDataSource.Create(database.ConnectionString));
             services.AddSingleton<ISessionTurnLock, PostgresTurnLock>();
+            // Several instances may share this database: their session buses meet through LISTEN/NOTIFY. Registered
+            // before the turn runner, so it stops after it and still sends the seals of answers cut off by a shutdown.
+            services.AddSingleton<PostgresSessionBridge>();
+            services.AddHostedService(sp => sp.GetRequiredService<PostgresSessionBridge>());
         }
         else
         {

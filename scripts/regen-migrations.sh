@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the single Initial migration of each provider from the model. Only while the project is pre-release
 # (no database anywhere holds user data yet): from the first release on, add migrations instead.
-# Hand-written parts of a migration (see the comments in Data/Migrations) must be re-applied after running this.
+# The one hand-written part (SQLite's postings table WITHOUT ROWID) is re-applied at the end by without-rowid-postings.py.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 dotnet tool restore >/dev/null
@@ -17,6 +17,7 @@ find ResearchAssistant.Core/ResearchAssistant -name "*Snapshot.cs" 2>/dev/null |
   mv "$snapshot" "ResearchAssistant.Core/Data/Migrations/$(basename "$(dirname "$snapshot")")/"
 done
 rm -rf ResearchAssistant.Core/ResearchAssistant
+python3 scripts/without-rowid-postings.py
 unset EfDesign
 dotnet restore ResearchAssistant.Core >/dev/null
 ls ResearchAssistant.Core/Data/Migrations/*

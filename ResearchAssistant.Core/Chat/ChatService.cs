@@ -30,8 +30,17 @@ public sealed class ChatService(
 
     private const int MaxConsistentReadAttempts = 5;
 
-    /// <summary>The newest page of the active branch, or null when the conversation does not exist for this user.</summary>
-    public async Task<ConversationView?> GetConversationAsync(string userId, Guid sessionId, CancellationToken ct = default)
+    /// <summary>Every tab showing a conversation re-reads it on the same hint: concurrent identical reads are shared.</summary>
+    private readonly SharedReads<(string UserId, Guid SessionId), ConversationView?> _conversationReads = new();
+
+    /// <summary>
+    /// The newest page of the active branch, or null when the conversation does not exist for this user. Read after
+    /// the call began; callers asking for the same conversation at the same time share one read (see <see cref="SharedReads{TKey, TResult}"/>).
+    /// </summary>
+    public Task<ConversationView?> GetConversationAsync(string userId, Guid sessionId, CancellationToken ct = default) =>
+        _conversationReads.ReadAsync((userId, sessionId), token => ReadConversationAsync(userId, sessionId, token), ct);
+
+    private async Task<ConversationView?> ReadConversationAsync(string userId, Guid sessionId, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var cipher = await protector.ForUserAsync(userId, ct);
@@ -151,6 +160,28 @@ public sealed class ChatService(
         return (await ToViewsAsync(db, sessionId, slice.Messages, cipher, ct), slice.HasOlder);
     }
 
+    /// <summary>
+    /// The page just below <paramref name="afterMessageId"/> (scrolling down a window opened at an earlier message),
+    /// following the newest branch as the window did; <c>HasNewer</c> says whether more follow.
+    /// </summary>
+    public async Task<(IReadOnlyList<MessageView> Messages, bool HasNewer)> GetNewerMessagesAsync(string userId, Guid sessionId, Guid afterMessageId, CancellationToken ct = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        await SessionAccess.RequireMessageAsync(db, sessionId, afterMessageId, ct);
+        var end = await BranchReader.NewestDescendantAsync(db, sessionId, afterMessageId, PageSize, ct);
+        if (end == afterMessageId)
+        {
+            return ([], false);
+        }
+        // One more than a page, so that the slice reaches up to the message the page continues from.
+        var slice = await BranchReader.ReadEndingAtAsync(db, sessionId, end, PageSize + 1, ct);
+        var below = slice.Messages.SkipWhile(m => m.Id != afterMessageId).Skip(1).ToList();
+        var hasNewer = await BranchReader.NewestDescendantAsync(db, sessionId, end, 1, ct) != end;
+        var cipher = await protector.ForUserAsync(userId, ct);
+        return (await ToViewsAsync(db, sessionId, below, cipher, ct), hasNewer);
+    }
+
     private static async Task<List<MessageView>> ToViewsAsync(AppDbContext db, Guid sessionId, IReadOnlyList<SessionEvent> messages, UserCipher cipher, CancellationToken ct)
     {
         var versions = await BranchReader.ReadVersionsAsync(db, sessionId, messages, ct);
@@ -250,7 +281,7 @@ public sealed class ChatService(
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
-        return turns.Stop(sessionId);
+        return await turns.RequestStopAsync(sessionId, ct);
     }
 
     private async Task<SendResult> StoreQueuedAsync(AppDbContext db, string userId, Guid sessionId, string message, UserCipher cipher, string clientId, bool createIfMissing, DateTimeOffset now)

@@ -27,6 +27,7 @@ public sealed class TurnRunner(
     SessionBus bus,
     ContentProtector protector,
     ISessionTurnLock turnLock,
+    DatabaseSettings database,
     TimeProvider clock,
     ILogger<TurnRunner> logger) : IHostedService
 {
@@ -49,7 +50,38 @@ public sealed class TurnRunner(
     public void Continue(Guid sessionId, string ownerId, Guid userMessageId, Guid interruptedAnswerId) =>
         Wake(sessionId, ownerId, new AnswerRequest(userMessageId, interruptedAnswerId));
 
-    /// <summary>Stops the answer being written; its text so far is kept and sealed as stopped.</summary>
+    /// <summary>
+    /// How often each instance looks for sessions owed work that no live instance is doing: a question queued, or an
+    /// answer left streaming, by an instance that died (several instances on PostgreSQL only).
+    /// </summary>
+    public static readonly TimeSpan OrphanSweepInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>What an answer cut off by a stopped or vanished writer says.</summary>
+    internal const string InterruptedReason = "The server stopped while this answer was being written.";
+
+    private Task _sweeping = Task.CompletedTask;
+
+    /// <summary>
+    /// Stops the answer being written for the session, on whichever instance writes it; its text so far is kept and
+    /// sealed as stopped. Here it stops at once; on another instance at that instance's next flush (the request is
+    /// stored on the streaming answer). False when no answer of the session is streaming.
+    /// </summary>
+    public async Task<bool> RequestStopAsync(Guid sessionId, CancellationToken ct)
+    {
+        // The request first, then the local cancel: cancelled first, the worker could seal this answer and start the
+        // next queued one before the request is stored, and the request would stop that one instead.
+        int requested;
+        await using (var db = await contexts.CreateDbContextAsync(ct))
+        {
+            using var writing = await db.EnterAsync(ct);
+            requested = await db.SessionEvents
+                .Where(e => e.SessionId == sessionId && e.Status == EventStatus.Streaming && !e.StopRequested)
+                .ExecuteUpdateAsync(u => u.SetProperty(e => e.StopRequested, true), ct);
+        }
+        return Stop(sessionId) || requested > 0;
+    }
+
+    /// <summary>Stops the answer being written by this instance; its text so far is kept and sealed as stopped.</summary>
     public bool Stop(Guid sessionId)
     {
         if (_workers.TryGetValue(sessionId, out var worker) && worker.Current is { } current)
@@ -96,6 +128,8 @@ public sealed class TurnRunner(
                 await using var turn = await AcquireTurnAsync(worker);
                 if (turn is not null)
                 {
+                    worker.Turn = turn;
+                    await SealOrphanedAnswersAsync(worker);
                     await AnswerEverythingWaitingAsync(worker);
                 }
             }
@@ -127,7 +161,7 @@ public sealed class TurnRunner(
     /// Waits for the session's turn. While another instance holds it, that instance answers the queued questions
     /// (the queue is in the database); this worker keeps asking only while work is left that it must do.
     /// </summary>
-    private async Task<IAsyncDisposable?> AcquireTurnAsync(SessionWorker worker)
+    private async Task<ISessionTurn?> AcquireTurnAsync(SessionWorker worker)
     {
         while (true)
         {
@@ -142,6 +176,37 @@ public sealed class TurnRunner(
             }
             await Task.Delay(TurnPollInterval, clock, _shutdown.Token);
         }
+    }
+
+    /// <summary>
+    /// Holding the session's turn, this worker is the only one that may write its answers: one still marked streaming
+    /// was left by a writer that is gone (an instance that died mid-answer) and is sealed as interrupted, keeping its
+    /// last flushed text, as start-up does after a crash.
+    /// </summary>
+    private async Task SealOrphanedAnswersAsync(SessionWorker worker)
+    {
+        await using var db = await contexts.CreateDbContextAsync(_shutdown.Token);
+        if (!await db.SessionEvents.AnyAsync(e => e.SessionId == worker.SessionId && e.Status == EventStatus.Streaming, _shutdown.Token))
+        {
+            return;
+        }
+        await using (var tx = await db.BeginWriteTransactionAsync(_shutdown.Token))
+        {
+            await SessionLog.LockSessionAsync(db, worker.SessionId, _shutdown.Token);
+            var cutOff = await db.SessionEvents
+                .Where(e => e.SessionId == worker.SessionId && e.Status == EventStatus.Streaming)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(e => e.Status, EventStatus.Interrupted)
+                    .SetProperty(e => e.FailureReason, InterruptedReason), _shutdown.Token);
+            await SessionChain.AdvanceAsync(db, worker.SessionId, _shutdown.Token);
+            await tx.CommitAsync(_shutdown.Token);
+            if (cutOff == 0)
+            {
+                return;
+            }
+            logger.LogWarning("Sealed {Count} answer(s) of session {SessionId} left streaming by a writer that is gone", cutOff, worker.SessionId);
+        }
+        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, SessionChangeKind.Changed));
     }
 
     private async Task<bool> HasWorkAsync(SessionWorker worker)
@@ -226,7 +291,7 @@ public sealed class TurnRunner(
 
         using var generation = CancellationTokenSource.CreateLinkedTokenSource(_shutdown.Token);
         worker.Current = generation;
-        var outcome = await StreamAsync(db, worker, answer.Id, prompt, live, cipher, generation.Token);
+        var outcome = await StreamAsync(db, worker, answer.Id, prompt, live, cipher, generation);
         worker.Current = null;
         if (outcome.InputTokens is { } billed)
         {
@@ -239,8 +304,50 @@ public sealed class TurnRunner(
         }
     }
 
-    /// <summary>Writes the answer's final text and status once; it is immutable afterwards.</summary>
+    /// <summary>How long a seal keeps retrying while the database is unreachable (a restart): the whole answer is in memory.</summary>
+    private static readonly TimeSpan SealRetryBudget = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Writes the answer's final text and status once; it is immutable afterwards. A database that is briefly away
+    /// (a restart, a failover) is waited for: the text since the last flush exists nowhere else.
+    /// </summary>
     private async Task SealAsync(AppDbContext db, SessionWorker worker, Guid answerId, UserCipher cipher, LiveText live, Outcome outcome, ContextPlan? plan)
+    {
+        var backoff = new Sync.Backoff();
+        var started = clock.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                await SealOnceAsync(db, worker, answerId, cipher, live, outcome, plan);
+                return;
+            }
+            catch (Exception ex) when (IsConnectionFailure(ex) && clock.GetElapsedTime(started) < (_shutdown.IsCancellationRequested ? TimeSpan.FromSeconds(3) : SealRetryBudget))
+            {
+                logger.LogWarning(ex, "Sealing an answer of session {SessionId} failed; retrying", worker.SessionId);
+                await Task.Delay(backoff.Next(), CancellationToken.None);
+                // The failed context's connection may be broken: retry on a fresh one.
+                await db.DisposeAsync();
+                db = await contexts.CreateDbContextAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A lost or refused database connection, or the server going down or away (as opposed to a bug or a constraint):
+    /// worth retrying. EF may wrap the provider's exception.
+    /// </summary>
+    private static bool IsConnectionFailure(Exception ex) => IsConnectionFailureItself(ex) || ex.InnerException is { } inner && IsConnectionFailureItself(inner);
+
+    private static bool IsConnectionFailureItself(Exception ex) => ex switch
+    {
+        // 08: connection exception; 57P0x: the server shutting down, crashed, or not accepting connections yet.
+        Npgsql.PostgresException postgres => postgres.IsTransient || postgres.SqlState.StartsWith("08", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        System.Data.Common.DbException db => db.IsTransient,
+        _ => false,
+    };
+
+    private async Task SealOnceAsync(AppDbContext db, SessionWorker worker, Guid answerId, UserCipher cipher, LiveText live, Outcome outcome, ContextPlan? plan)
     {
         // Sealing must happen even during shutdown: that is what makes a stopped server's answers "interrupted".
         var text = live.Snapshot();
@@ -312,10 +419,12 @@ public sealed class TurnRunner(
         return answer;
     }
 
-    private async Task<Outcome> StreamAsync(AppDbContext db, SessionWorker worker, Guid answerId, ModelPrompt prompt, LiveText live, UserCipher cipher, CancellationToken ct)
+    private async Task<Outcome> StreamAsync(AppDbContext db, SessionWorker worker, Guid answerId, ModelPrompt prompt, LiveText live, UserCipher cipher, CancellationTokenSource generation)
     {
+        var ct = generation.Token;
         using var flushing = new CancellationTokenSource();
-        var flushLoop = FlushPeriodicallyAsync(db, answerId, live, cipher, flushing.Token);
+        worker.TurnLost = false;
+        var flushLoop = FlushPeriodicallyAsync(db, worker, answerId, live, cipher, generation, flushing.Token);
         int? outputTokens = null;
         int? inputTokens = null;
         Outcome outcome;
@@ -338,7 +447,12 @@ public sealed class TurnRunner(
         }
         catch (OperationCanceledException) when (_shutdown.IsCancellationRequested)
         {
-            outcome = new Outcome(EventStatus.Interrupted, "The server stopped while this answer was being written.", outputTokens, inputTokens);
+            outcome = new Outcome(EventStatus.Interrupted, InterruptedReason, outputTokens, inputTokens);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested && worker.TurnLost)
+        {
+            // Another instance holds the session's turn now and seals this answer as interrupted (if it has not yet).
+            outcome = new Outcome(EventStatus.Interrupted, InterruptedReason, outputTokens, inputTokens);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -359,35 +473,72 @@ public sealed class TurnRunner(
         return outcome;
     }
 
-    private async Task FlushPeriodicallyAsync(AppDbContext db, Guid answerId, LiveText live, UserCipher cipher, CancellationToken ct)
+    /// <summary>How often a writer makes sure it still holds the session's turn, besides right after a database outage.</summary>
+    private static readonly TimeSpan TurnConfirmInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// Writes the text so far every <see cref="FlushInterval"/>, and ends the generation when the answer is no longer
+    /// wanted: Stop was pressed (maybe on another instance: <see cref="SessionEvent.StopRequested"/>), or the answer
+    /// was deleted or sealed by someone else. The write itself tells which, so that costs no extra query while text
+    /// flows; a stalled model's answer is checked with one small read per interval. It also makes sure the turn is
+    /// still this instance's (a turn held by a database connection is lost with it, e.g. in a database restart) and
+    /// takes it back if nobody else did; if someone did, this writer stops.
+    /// </summary>
+    private async Task FlushPeriodicallyAsync(AppDbContext db, SessionWorker worker, Guid answerId, LiveText live, UserCipher cipher, CancellationTokenSource generation, CancellationToken ct)
     {
         var flushed = "";
+        var failing = false;
+        var confirmed = clock.GetTimestamp();
         using var timer = new PeriodicTimer(FlushInterval, clock);
         try
         {
             while (await timer.WaitForNextTickAsync(ct))
             {
-                var text = live.Snapshot();
-                if (ReferenceEquals(text, flushed) || text == flushed)
+                try
                 {
-                    continue;
+                    bool wanted;
+                    var text = live.Snapshot();
+                    if (ReferenceEquals(text, flushed) || text == flushed)
+                    {
+                        wanted = await db.SessionEvents.AnyAsync(e => e.Id == answerId && e.Status == EventStatus.Streaming && !e.StopRequested, ct);
+                    }
+                    else
+                    {
+                        var sealedText = cipher.Encrypt(text);
+                        using var writing = await db.EnterAsync(ct);
+                        wanted = await db.SessionEvents
+                            .Where(e => e.Id == answerId && e.Status == EventStatus.Streaming && !e.StopRequested)
+                            .ExecuteUpdateAsync(u => u.SetProperty(e => e.ContentCipher, sealedText), CancellationToken.None) == 1;
+                        flushed = wanted ? text : flushed;
+                    }
+                    if (wanted && (failing || clock.GetElapsedTime(confirmed) >= TurnConfirmInterval) && worker.Turn is { } turn)
+                    {
+                        wanted = await turn.ConfirmAsync(ct);
+                        worker.TurnLost = !wanted;
+                        confirmed = clock.GetTimestamp();
+                    }
+                    failing = false;
+                    if (!wanted)
+                    {
+                        await generation.CancelAsync();
+                        return;
+                    }
                 }
-                var sealedText = cipher.Encrypt(text);
-                using var writing = await db.EnterAsync(ct);
-                await db.SessionEvents
-                    .Where(e => e.Id == answerId && e.Status == EventStatus.Streaming)
-                    .ExecuteUpdateAsync(u => u.SetProperty(e => e.ContentCipher, sealedText), CancellationToken.None);
-                flushed = text;
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // A failed flush only widens what a crash could lose; the seal still writes everything. The next
+                    // interval tries again (the database may be restarting), and one warning per outage is enough.
+                    if (!failing)
+                    {
+                        logger.LogWarning(ex, "Flushing a streaming answer failed; retrying every flush interval");
+                    }
+                    failing = true;
+                }
             }
         }
         catch (OperationCanceledException)
         {
             // The seal writes the final text.
-        }
-        catch (Exception ex)
-        {
-            // A failed flush only widens what a crash could lose; the seal still writes everything.
-            logger.LogWarning(ex, "Flushing a streaming answer failed");
         }
     }
 
@@ -397,21 +548,58 @@ public sealed class TurnRunner(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         // Messages that were queued when the process last stopped are still owed an answer.
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var waiting = await db.SessionEvents.AsNoTracking()
-            .Where(e => e.Status == EventStatus.Queued)
+        await SweepOrphansAsync(cancellationToken);
+        if (database.Provider == DatabaseProvider.Postgres)
+        {
+            _sweeping = Task.Run(SweepPeriodicallyAsync, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Kicks every session with a question queued or an answer streaming that no worker of this instance handles. Its
+    /// worker then waits for the turn: while a live instance holds it, that instance does the work and this worker
+    /// leaves; when the holder is gone, this one seals what it left streaming and answers what it left queued.
+    /// </summary>
+    internal async Task SweepOrphansAsync(CancellationToken ct)
+    {
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        var owed = await db.SessionEvents.AsNoTracking()
+            .Where(e => e.Status == EventStatus.Queued || e.Status == EventStatus.Streaming)
             .Join(db.ChatSessions, e => e.SessionId, s => s.Id, (e, s) => new { s.Id, s.OwnerId })
             .Distinct()
-            .ToListAsync(cancellationToken);
-        foreach (var session in waiting)
+            .ToListAsync(ct);
+        foreach (var session in owed.Where(s => !_workers.ContainsKey(s.Id)))
         {
             Kick(session.Id, session.OwnerId);
+        }
+    }
+
+    private async Task SweepPeriodicallyAsync()
+    {
+        using var timer = new PeriodicTimer(OrphanSweepInterval, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_shutdown.Token))
+            {
+                try
+                {
+                    await SweepOrphansAsync(_shutdown.Token);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Looking for sessions left without a writer failed; trying again later");
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await _shutdown.CancelAsync();
+        await _sweeping;
         var loops = _workers.Values.Select(w => w.Loop).Where(t => t is not null).Cast<Task>().ToArray();
         await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
     }
@@ -428,6 +616,10 @@ public sealed class TurnRunner(
         public ConcurrentQueue<AnswerRequest> Regenerations { get; } = new();
         public bool Woken { get; set; }
         public volatile CancellationTokenSource? Current;
+        /// <summary>The session's turn while this worker holds it.</summary>
+        public ISessionTurn? Turn { get; set; }
+        /// <summary>Set when the writer found another instance holding the turn it had lost (see <see cref="ISessionTurn.ConfirmAsync"/>).</summary>
+        public volatile bool TurnLost;
         public Task? Loop { get; set; }
     }
 }

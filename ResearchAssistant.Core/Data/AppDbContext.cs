@@ -14,6 +14,7 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
     public DbSet<ChatSession> ChatSessions => Set<ChatSession>();
     public DbSet<SessionEvent> SessionEvents => Set<SessionEvent>();
     public DbSet<Checkpoint> Checkpoints => Set<Checkpoint>();
+    public DbSet<Devices.DeviceSession> DeviceSessions => Set<Devices.DeviceSession>();
     public DbSet<Privacy.UserKey> UserKeys => Set<Privacy.UserKey>();
     public DbSet<Search.SearchIndex> SearchIndexes => Set<Search.SearchIndex>();
     public DbSet<Search.SearchDocument> SearchDocuments => Set<Search.SearchDocument>();

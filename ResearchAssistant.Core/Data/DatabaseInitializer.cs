@@ -1,11 +1,21 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using ResearchAssistant.Core.Chat;
 using ResearchAssistant.Core.Sessions;
 
 namespace ResearchAssistant.Core.Data;
 
 /// <summary>Brings the database to the current schema and repairs what a crash can leave behind.</summary>
-public sealed class DatabaseInitializer(IDbContextFactory<AppDbContext> contexts, Privacy.ContentProtector protector, ILogger<DatabaseInitializer> logger)
+/// <param name="turnLock">
+/// The session turn lock (null: none, as when nothing else can be running). With several instances on one database,
+/// an answer still streaming at start-up may be one another instance is writing right now; only those whose turn
+/// nobody holds were cut off.
+/// </param>
+public sealed class DatabaseInitializer(
+    IDbContextFactory<AppDbContext> contexts,
+    Privacy.ContentProtector protector,
+    ILogger<DatabaseInitializer> logger,
+    ISessionTurnLock? turnLock = null)
 {
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
@@ -23,16 +33,22 @@ public sealed class DatabaseInitializer(IDbContextFactory<AppDbContext> contexts
 
         // An answer still marked streaming was cut off by a crash or a kill: its last flush is all there is.
         var cutOff = await db.SessionEvents.Where(e => e.Status == EventStatus.Streaming).Select(e => e.SessionId).Distinct().ToListAsync(cancellationToken);
-        var sealedCount = await db.SessionEvents
-            .Where(e => e.Status == EventStatus.Streaming)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(e => e.Status, EventStatus.Interrupted)
-                .SetProperty(e => e.FailureReason, "The server stopped while this answer was being written."),
-                cancellationToken);
+        var sealedCount = 0;
         foreach (var sessionId in cutOff)
         {
+            await using var turn = turnLock is null ? null : await turnLock.TryAcquireAsync(sessionId, cancellationToken);
+            if (turnLock is not null && turn is null)
+            {
+                continue; // another instance is writing it
+            }
             await using var tx = await db.BeginWriteTransactionAsync(cancellationToken);
             await SessionLog.LockSessionAsync(db, sessionId, cancellationToken);
+            sealedCount += await db.SessionEvents
+                .Where(e => e.SessionId == sessionId && e.Status == EventStatus.Streaming)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(e => e.Status, EventStatus.Interrupted)
+                    .SetProperty(e => e.FailureReason, TurnRunner.InterruptedReason),
+                    cancellationToken);
             await SessionChain.AdvanceAsync(db, sessionId, cancellationToken);
             await tx.CommitAsync(cancellationToken);
         }

@@ -128,6 +128,18 @@ public sealed class UserCipher
     public string Decrypt(byte[] ciphertext) => ciphertext.Length == 0 ? "" : Encoding.UTF8.GetString(Aead.Open(_key, ciphertext, _context));
 
     /// <summary>
+    /// Encrypts text bound to <paramref name="binding"/> as well as to the user (e.g. "this message, at this offset"
+    /// for a streaming delta sent to other instances): the ciphertext opens only with the same binding, so it cannot
+    /// be replayed as another message's text, at another offset, or as stored content.
+    /// </summary>
+    internal byte[] Encrypt(string plaintext, string binding) => Aead.Seal(_key, Encoding.UTF8.GetBytes(plaintext), Bound(binding));
+
+    /// <exception cref="CryptographicException">Not sealed by this user's key with this binding.</exception>
+    internal string Decrypt(byte[] ciphertext, string binding) => Encoding.UTF8.GetString(Aead.Open(_key, ciphertext, Bound(binding)));
+
+    private byte[] Bound(string binding) => [.. _context, (byte)'|', .. Encoding.UTF8.GetBytes(binding)];
+
+    /// <summary>
     /// HMAC-SHA256(search key, UTF-8 of a normalized term), truncated to its first 64 bits. Without the key a stored
     /// hash says nothing about its term, and no dictionary can be run against it. 64 bits keep the index rows small and
     /// compare as one integer on both providers; at a million distinct terms per user the chance that any two collide

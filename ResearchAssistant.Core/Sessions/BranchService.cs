@@ -47,7 +47,14 @@ public sealed class BranchService(IDbContextFactory<AppDbContext> contexts, Sess
         return new CheckpointView(checkpoint.Id, trimmed, messageId, now);
     }
 
-    public async Task<IReadOnlyList<CheckpointView>> ListCheckpointsAsync(string userId, Guid sessionId, CancellationToken ct = default)
+    /// <summary>Every tab's checkpoint list re-reads on the same hint: concurrent identical reads are shared.</summary>
+    private readonly Sync.SharedReads<(string UserId, Guid SessionId), IReadOnlyList<CheckpointView>> _checkpointReads = new();
+
+    /// <summary>The session's checkpoints, newest first. Read after the call began; concurrent identical calls share one read.</summary>
+    public Task<IReadOnlyList<CheckpointView>> ListCheckpointsAsync(string userId, Guid sessionId, CancellationToken ct = default) =>
+        _checkpointReads.ReadAsync((userId, sessionId), token => ReadCheckpointsAsync(userId, sessionId, token), ct);
+
+    private async Task<IReadOnlyList<CheckpointView>> ReadCheckpointsAsync(string userId, Guid sessionId, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);

@@ -4,7 +4,8 @@ namespace ResearchAssistant.Core.Sessions;
 /// One entry of a session's append-only log. Messages form a tree through <see cref="ParentId"/>: an edit or a
 /// regenerate adds a sibling and never overwrites. Two mutations are allowed, each once: an assistant message's content while it is
 /// <see cref="EventStatus.Streaming"/>, until it is sealed; and a <see cref="EventStatus.Queued"/> user message's
-/// place in the tree, when its turn starts. After that an event is immutable.
+/// place in the tree, when its turn starts. After that an event is immutable. (<see cref="StopRequested"/> is a
+/// request to the writer of a streaming answer, not part of the log.)
 /// </summary>
 public sealed class SessionEvent
 {
@@ -32,6 +33,12 @@ public sealed class SessionEvent
     /// <summary>The client-generated id of a send, so a double click or a resend stores the message once.</summary>
     public string? ClientId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>
+    /// Someone pressed Stop while this answer streamed. The instance writing it may be another one, so the request is
+    /// stored where that writer looks every flush (<see cref="Chat.TurnRunner.FlushInterval"/>); it then seals the
+    /// answer as stopped.
+    /// </summary>
+    public bool StopRequested { get; set; }
     /// <summary>Hash chaining this event to the previous one (tamper evidence); set when the event is sealed.</summary>
     public byte[]? Hash { get; set; }
 }

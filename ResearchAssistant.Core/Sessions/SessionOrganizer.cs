@@ -10,8 +10,17 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
 {
     public const int MaxListed = 200;
 
-    /// <summary>Pinned first, then by latest activity. Archived conversations are listed only when asked for.</summary>
-    public async Task<IReadOnlyList<SessionListItem>> ListAsync(string userId, bool archived = false, CancellationToken ct = default)
+    /// <summary>Every tab's sidebar re-reads the list on the same hint: concurrent identical reads are shared.</summary>
+    private readonly SharedReads<(string UserId, bool Archived), IReadOnlyList<SessionListItem>> _listReads = new();
+
+    /// <summary>
+    /// Pinned first, then by latest activity. Archived conversations are listed only when asked for. Read after the
+    /// call began; concurrent identical calls share one read.
+    /// </summary>
+    public Task<IReadOnlyList<SessionListItem>> ListAsync(string userId, bool archived = false, CancellationToken ct = default) =>
+        _listReads.ReadAsync((userId, archived), token => ReadListAsync(userId, archived, token), ct);
+
+    private async Task<IReadOnlyList<SessionListItem>> ReadListAsync(string userId, bool archived, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         var rows = await db.ChatSessions.AsNoTracking()

@@ -11,6 +11,11 @@ public enum SessionChangeKind
     Deleted,
     /// <summary>A tab of the owner started or stopped showing the session: re-read who else has it open.</summary>
     Presence,
+    /// <summary>
+    /// Changes may have been missed (this instance lost its link to the others for a while and is back): re-read
+    /// whatever is shown, whichever session it is. <see cref="SessionChange.SessionId"/> is <see cref="Guid.Empty"/>.
+    /// </summary>
+    Resync,
 }
 
 /// <summary>A hint that a session moved on. The database stays the truth; a subscriber re-reads what it needs.</summary>
@@ -18,11 +23,24 @@ public sealed record SessionChange(string OwnerId, Guid SessionId, SessionChange
 
 /// <summary>
 /// Fans session changes out to the circuits of the session's owner. Subscriptions are per user, so a circuit can
-/// only ever hear about its own user's sessions. In-process; several instances are bridged in a later step.
+/// only ever hear about its own user's sessions. In-process; with several instances on PostgreSQL a bridge
+/// (<see cref="PostgresSessionBridge"/>) forwards what is published here to the others and publishes theirs here.
 /// </summary>
 public sealed class SessionBus
 {
     private readonly ConcurrentDictionary<string, ImmutableSubscribers> _byUser = new(StringComparer.Ordinal);
+    private volatile Action<SessionChange>? _forward;
+    private readonly bool _inline;
+
+    public SessionBus()
+    {
+    }
+
+    /// <param name="inlineDelivery">
+    /// Call the handlers on the publisher's thread, in order: for tests of code that publishes, which check what each
+    /// change carried at the moment it was published. The app never does this (see <see cref="PublishLocal"/>).
+    /// </param>
+    internal SessionBus(bool inlineDelivery) => _inline = inlineDelivery;
 
     public IDisposable Subscribe(string userId, Action<SessionChange> handler)
     {
@@ -31,7 +49,28 @@ public sealed class SessionBus
         return subscription;
     }
 
+    /// <summary>
+    /// Tells this instance's subscribers (see <see cref="PublishLocal"/>: off this thread), and through the bridge (if
+    /// any) every other instance's.
+    /// </summary>
     public void Publish(SessionChange change)
+    {
+        PublishLocal(change);
+        _forward?.Invoke(change);
+    }
+
+    /// <summary>Whether any circuit of this user listens here: work for users nobody watches is skipped.</summary>
+    public bool HasSubscribers(string userId) => _byUser.TryGetValue(userId, out var list) && list.Items.Length > 0;
+
+    /// <summary>
+    /// Publishes to this instance's subscribers only (also a change that came from another instance): hands the change
+    /// to each of them on a thread-pool work item of its own, never on the caller's thread, and returns at once. A
+    /// circuit's handler calls InvokeAsync, which runs the work inline when the circuit is idle: called from here, every
+    /// open tab's re-read ran on the publisher's thread one after the other, so a send, the turn runner or the bridge's
+    /// listener waited for all of them. Handlers may run concurrently and in any order; that is safe because a change is
+    /// only a hint to re-read (the database stays the truth).
+    /// </summary>
+    internal void PublishLocal(SessionChange change)
     {
         if (!_byUser.TryGetValue(change.OwnerId, out var subscribers))
         {
@@ -39,6 +78,26 @@ public sealed class SessionBus
         }
         foreach (var subscriber in subscribers.Items)
         {
+            var delivery = new Delivery(subscriber, change);
+            if (_inline)
+            {
+                delivery.Execute();
+            }
+            else
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(delivery, preferLocal: false);
+            }
+        }
+    }
+
+    private sealed class Delivery(Subscription subscriber, SessionChange change) : IThreadPoolWorkItem
+    {
+        public void Execute()
+        {
+            if (subscriber.IsDisposed)
+            {
+                return;
+            }
             // A subscriber's failure is its own: it must not stop the others from hearing the change.
             try
             {
@@ -50,6 +109,18 @@ public sealed class SessionBus
             }
         }
     }
+
+    /// <summary>Asks every local subscriber to re-read what it shows (see <see cref="SessionChangeKind.Resync"/>).</summary>
+    internal void ResyncLocal()
+    {
+        foreach (var userId in _byUser.Keys)
+        {
+            PublishLocal(new SessionChange(userId, Guid.Empty, SessionChangeKind.Resync));
+        }
+    }
+
+    /// <summary>Hands every later <see cref="Publish"/> to <paramref name="forward"/> as well (one bridge per bus).</summary>
+    internal void ConnectBridge(Action<SessionChange>? forward) => _forward = forward;
 
     private void Remove(Subscription subscription)
     {
@@ -73,6 +144,7 @@ public sealed class SessionBus
         private int _disposed;
         public string UserId => userId;
         public Action<SessionChange> Handler => handler;
+        public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
         public void Dispose()
         {
@@ -80,34 +152,6 @@ public sealed class SessionBus
             {
                 bus.Remove(this);
             }
-        }
-    }
-}
-
-/// <summary>
-/// The text of an answer while it streams, shared by the writer and every circuit showing it. Readers take a
-/// snapshot only when they render, so a token costs an append, not a copy per subscriber.
-/// </summary>
-public sealed class LiveText
-{
-    private readonly System.Text.StringBuilder _text = new();
-    private readonly Lock _lock = new();
-    private string? _snapshot = "";
-
-    public void Append(string delta)
-    {
-        lock (_lock)
-        {
-            _text.Append(delta);
-            _snapshot = null;
-        }
-    }
-
-    public string Snapshot()
-    {
-        lock (_lock)
-        {
-            return _snapshot ??= _text.ToString();
         }
     }
 }

@@ -37,6 +37,39 @@ public abstract class ConversationWindowTests(TestDatabase database, ITestOutput
     }
 
     [Fact]
+    public async Task Scrolling_down_from_a_deep_window_loads_the_pages_below_it_in_order_to_the_end()
+    {
+        var user = await NewUserAsync();
+        var (sessionId, ids) = await InsertLinearAsync(user, 180);
+        var window = await Chat.GetConversationAroundAsync(user, sessionId, ids[10]);
+        Assert.NotNull(window);
+        var shown = window.View.Messages.Select(m => m.Id).ToList();
+        var expectedPages = (ids.Count - shown.Count + ChatService.PageSize - 1) / ChatService.PageSize;
+
+        var pages = 0;
+        while (true)
+        {
+            var (newer, hasNewer) = await Chat.GetNewerMessagesAsync(user, sessionId, shown[^1]);
+            shown.AddRange(newer.Select(m => m.Id));
+            pages++;
+            Assert.True(newer.Count <= ChatService.PageSize);
+            if (!hasNewer)
+            {
+                break;
+            }
+            Assert.Equal(ChatService.PageSize, newer.Count);
+        }
+
+        Assert.Equal(ids, shown);
+        Assert.Equal(expectedPages, pages);
+        Assert.True(pages >= 3);
+        // At the end there is nothing below, and another user's id is not found.
+        Assert.Equal(([], false), await Chat.GetNewerMessagesAsync(user, sessionId, ids[^1]) is var (m, h) ? (m.ToArray(), h) : default);
+        var stranger = await NewUserAsync();
+        await Assert.ThrowsAsync<SessionNotFoundException>(() => Chat.GetNewerMessagesAsync(stranger, sessionId, ids[10]));
+    }
+
+    [Fact]
     public async Task A_recent_message_opens_the_usual_newest_page_and_a_first_message_a_page_from_the_start()
     {
         var user = await NewUserAsync();

@@ -58,4 +58,45 @@ public sealed class PostgresCrossInstanceTurnLockTests(PostgresTestDatabase data
         await AssertSeqIsGapFreeAsync(sessionId);
         Assert.Empty(second.LoggedErrors);
     }
+
+    [Fact]
+    public async Task Questions_sent_at_once_through_two_instances_are_each_answered_once_and_never_two_at_a_time()
+    {
+        Model.Behavior = new FakeBehavior
+        {
+            TokenDelay = TimeSpan.FromMilliseconds(5),
+            Respond = r => ["Answer", " to: ", r.Messages[^1].Content],
+        };
+        await using var second = await CoreHarness.StartAsync(Database, Model.Endpoint, Output);
+        CoreHarness[] instances = [Core, second];
+        var user = await NewUserAsync();
+        var sessionId = Guid.NewGuid();
+        await Chat.SendAsync(user, sessionId, "opening question", NewClientId(), createIfMissing: true);
+
+        // Both instances at the same moment, several questions each: both runners race for the one session's turn.
+        const int PerInstance = 6;
+        var questions = instances.SelectMany((_, i) => Enumerable.Range(0, PerInstance).Select(n => $"question {i}.{n}")).ToList();
+        using var go = new ManualResetEventSlim();
+        var sending = questions.Select((q, n) => Task.Run(async () =>
+        {
+            go.Wait();
+            await instances[n / PerInstance].Chat.SendAsync(user, sessionId, q, NewClientId());
+        })).ToList();
+        go.Set();
+        await Task.WhenAll(sending);
+        var view = await Core.WaitForAsync(user, sessionId,
+            v => CoreHarness.IsIdle(v) && v.Messages.Count == 2 * (questions.Count + 1), "every question to be answered");
+        await Wait.UntilAsync(() => instances.All(c => !c.Turns.IsGenerating(sessionId)), "both runners to let the session go");
+
+        var asked = Model.Requests;
+        Assert.DoesNotContain(asked, r => r.InFlightOnArrival.Count > 0);
+        // None lost, none answered twice; each answer right below its question, and each question below the answer before.
+        Assert.Equal(["opening question", .. questions.Order()], asked.Select(r => r.Messages[^1].Content).Order());
+        Assert.Equal(questions.Count + 1, view.Messages.Count(m => m.Role == MessageRole.User));
+        Assert.All(view.Messages.Chunk(2), pair => Assert.Equal("Answer to: " + pair[0].Text, pair[1].Text));
+        Assert.All(view.Messages, m => Assert.Equal(EventStatus.Complete, m.Status));
+        Assert.All(view.Messages.Skip(1).Zip(view.Messages), pair => Assert.Equal(pair.Second.Id, pair.First.ParentId));
+        await AssertSeqIsGapFreeAsync(sessionId);
+        Assert.Empty(second.LoggedErrors);
+    }
 }

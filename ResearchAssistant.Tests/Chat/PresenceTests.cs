@@ -35,22 +35,37 @@ public abstract class PresenceTests(TestDatabase database, ITestOutputHelper out
             [new PresenceView("Phone (Android, Chrome)", false), new PresenceView("Laptop (Linux, Chrome)", true)],
             await Presence.ListOthersAsync(user, sessionId, onLaptop, laptop));
         Assert.Equal([new PresenceView("Laptop (Linux, Chrome)", false)], await Presence.ListOthersAsync(user, sessionId, onPhone, phone));
-        lock (heard)
-        {
-            Assert.Equal(3, heard.Count(c => c.Kind == SessionChangeKind.Presence && c.SessionId == sessionId));
-        }
+        // The bus delivers on the thread pool, after Publish returned: wait (bounded) for the hints to land.
+        await HeardAsync(() => heard.Count(c => c.Kind == SessionChangeKind.Presence && c.SessionId == sessionId) == 3);
 
         await Presence.LeaveAsync(onPhone);
         await Presence.LeaveAsync(secondTab);
         await Presence.LeaveAsync(secondTab); // twice is harmless
         Assert.Empty(await Presence.ListOthersAsync(user, sessionId, onLaptop, laptop));
-        lock (heard)
-        {
-            Assert.Equal(5, heard.Count(c => c.Kind == SessionChangeKind.Presence));
-        }
+        await HeardAsync(() => heard.Count(c => c.Kind == SessionChangeKind.Presence) == 5);
         lock (strangerHeard)
         {
             Assert.Empty(strangerHeard);
+        }
+
+        async Task HeardAsync(Func<bool> done)
+        {
+            using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while (true)
+            {
+                lock (heard)
+                {
+                    if (done())
+                    {
+                        return;
+                    }
+                    if (deadline.IsCancellationRequested)
+                    {
+                        Assert.Fail($"Heard only: {string.Join(", ", heard.Select(c => c.Kind))}");
+                    }
+                }
+                await Task.Delay(10);
+            }
         }
     }
 

@@ -116,6 +116,41 @@ public abstract class ContextIntegrationTests(TestDatabase database, ITestOutput
         Assert.DoesNotContain(edited.Messages[^1].Plan!.Parts, p => p.Kind == ContextPartKind.Summary);
     }
 
+    [Fact]
+    public async Task Recall_brings_back_an_old_message_of_the_active_branch_but_not_one_from_an_abandoned_branch()
+    {
+        var user = await NewUserAsync();
+        Model.Behavior = QuickAnswer with { Tokens = [.. Enumerable.Repeat("Noted, moving on with the plan. ", 8)] };
+        var (sessionId, first) = await StartConversationAsync(user, "The carbon cycle: how does weathering of silicate rock draw down atmospheric carbon?");
+        var active = first.Messages[0].Id;
+
+        // A question that is edited away: the original stays in the log but leaves the active branch.
+        await Chat.SendAsync(user, sessionId, "Does the carbon cycle in peat bogs store more carbon than forests?", NewClientId());
+        var withAbandoned = await Core.WaitUntilIdleAsync(user, sessionId);
+        var abandoned = withAbandoned.Messages[^2].Id;
+        await Chat.EditAsync(user, sessionId, abandoned, "Which instruments measure ocean salinity?", NewClientId());
+        await Core.WaitUntilIdleAsync(user, sessionId);
+
+        // Enough later turns that the first question is far outside the recent window.
+        for (var i = 1; i <= 8; i++)
+        {
+            await Chat.SendAsync(user, sessionId, $"Filler topic {i}: list the field equipment for the survey.", NewClientId());
+            await Core.WaitUntilIdleAsync(user, sessionId);
+        }
+        await Chat.SendAsync(user, sessionId, "What did you say about the carbon cycle?", NewClientId());
+        var view = await Core.WaitUntilIdleAsync(user, sessionId);
+
+        var plan = view.Messages[^1].Plan!;
+        var recent = Assert.Single(plan.Parts, p => p.Kind == ContextPartKind.Recent);
+        Assert.True(recent.MessageCount < view.Messages.Count, "The whole conversation fit: the test needs the first question outside the window.");
+        var recalled = plan.Parts.Where(p => p.Kind == ContextPartKind.Recalled).Select(p => p.MessageId).ToList();
+        Assert.Contains(active, recalled);
+        Assert.DoesNotContain(abandoned, recalled);
+        var request = Model.Requests.Last(r => r.Messages[^1].Content == "What did you say about the carbon cycle?");
+        Assert.Contains(request.Messages, m => m.Content.Contains("weathering of silicate rock", StringComparison.Ordinal));
+        Assert.DoesNotContain(request.Messages, m => m.Content.Contains("peat bogs", StringComparison.Ordinal));
+    }
+
     private async Task<int> SummariesAsync(Guid sessionId)
     {
         await using var db = await Core.Contexts.CreateDbContextAsync();

@@ -47,6 +47,8 @@ public sealed class CoreHarness : IAsyncDisposable
     public ResearchAssistant.Core.Search.SearchService Search => _services.GetRequiredService<ResearchAssistant.Core.Search.SearchService>();
     public ResearchAssistant.Core.Search.SearchBackfill Backfill => _services.GetRequiredService<ResearchAssistant.Core.Search.SearchBackfill>();
     public SessionBus Bus => _services.GetRequiredService<SessionBus>();
+    /// <summary>The link to other instances' buses (PostgreSQL only; null on SQLite).</summary>
+    public PostgresSessionBridge? Bridge => _services.GetService<PostgresSessionBridge>();
     public IDbContextFactory<AppDbContext> Contexts => _services.GetRequiredService<IDbContextFactory<AppDbContext>>();
     public DatabaseInitializer Initializer => _services.GetRequiredService<DatabaseInitializer>();
 

@@ -1,6 +1,6 @@
 namespace ResearchAssistant.Web.Hosting;
 
-/// <summary>The one folder the app writes to at run time: the SQLite database, Data Protection keys, outgoing mail.</summary>
+/// <summary>The one folder the app writes to at run time: the SQLite database, the generated master key, outgoing mail.</summary>
 public sealed record DataDirectory(string Path)
 {
     public const string ConfigurationKey = "DataDirectory";

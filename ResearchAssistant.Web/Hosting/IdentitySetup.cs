@@ -1,8 +1,11 @@
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using ResearchAssistant.Core.Accounts;
 using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Devices;
+using ResearchAssistant.Core.Privacy.KeyRing;
 using ResearchAssistant.Web.Components.Account;
 
 namespace ResearchAssistant.Web.Hosting;
@@ -14,10 +17,11 @@ internal static class IdentitySetup
 
     public static IServiceCollection AddAccounts(this IServiceCollection services, IConfiguration configuration, DataDirectory data)
     {
-        // Keys in the data directory: cookies issued before a restart stay valid after it.
+        // Keys in the database, encrypted under the master key: cookies stay valid across restarts, and a cookie
+        // issued by one instance works on every instance sharing the database.
         services.AddDataProtection()
             .SetApplicationName("ResearchAssistant")
-            .PersistKeysToFileSystem(new DirectoryInfo(data.Subfolder("keys")));
+            .PersistKeysToAppDatabase();
 
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, Microsoft.AspNetCore.Components.Server.ServerAuthenticationStateProvider>();
@@ -60,9 +64,15 @@ internal static class IdentitySetup
             cookie.Cookie.HttpOnly = true;
             cookie.Cookie.SecurePolicy = CookieSecurePolicy.Always;
             cookie.Cookie.SameSite = SameSiteMode.Lax;
-            cookie.ExpireTimeSpan = TimeSpan.FromDays(14);
+            // A device unseen for this long has an expired cookie; the Devices page stops listing it at the same point.
+            cookie.ExpireTimeSpan = DeviceSessionService.IdleLifetime;
             cookie.SlidingExpiration = true;
+            // Each sign-in is a device session that can be signed out from elsewhere (see DeviceCookieEvents).
+            cookie.EventsType = typeof(DeviceCookieEvents);
         });
+        services.AddSingleton<DeviceCookieEvents>();
+        services.Configure<SecurityStampValidatorOptions>(options => options.OnRefreshingPrincipal = DeviceCookieEvents.KeepDeviceClaim);
+        services.AddScoped<CircuitHandler, DeviceActivityCircuitHandler>();
         services.ConfigureExternalCookie(cookie => cookie.Cookie.SecurePolicy = CookieSecurePolicy.Always);
         services.AddAntiforgery(options =>
         {

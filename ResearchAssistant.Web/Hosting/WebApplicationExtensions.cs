@@ -1,6 +1,7 @@
 using Radzen;
 using ResearchAssistant.Core;
 using ResearchAssistant.Core.Data;
+using ResearchAssistant.Core.Privacy.KeyRing;
 using ResearchAssistant.Web.Components;
 using ResearchAssistant.Web.Components.Account;
 
@@ -41,6 +42,7 @@ public static class WebApplicationExtensions
     {
         BlazorScriptEndpoint.EnsureAvailable();
         await app.Services.GetRequiredService<DatabaseInitializer>().InitializeAsync(app.Lifetime.ApplicationStopping);
+        await app.Services.EnsureDataProtectionKeyAsync(app.Lifetime.ApplicationStopping);
     }
 
     public static WebApplication UseResearchAssistant(this WebApplication app)
@@ -60,6 +62,7 @@ public static class WebApplicationExtensions
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapAccountEndpoints();
+        app.MapMemoryDiagnostics();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             foreach (var url in app.Urls)

@@ -44,6 +44,26 @@
             const button = log.querySelector('#load-older');
             if (button) log._olderObserver.observe(button);
         },
+        // The same downwards, for a window opened at an earlier message (a search result): appending below keeps the
+        // reader's place by itself.
+        watchNewer: (log, conversation) => {
+            if (!log) return;
+            log._newerObserver?.disconnect();
+            log._newerObserver = new IntersectionObserver(async entries => {
+                if (!entries.some(e => e.isIntersecting) || log.dataset.loadingNewer) return;
+                log.dataset.loadingNewer = '1';
+                try {
+                    await conversation.invokeMethodAsync('LoadNewerFromScroll');
+                    await new Promise(requestAnimationFrame);
+                } finally {
+                    delete log.dataset.loadingNewer;
+                    const next = log.querySelector('#load-newer');
+                    if (next) { log._newerObserver.unobserve(next); log._newerObserver.observe(next); }
+                }
+            }, { root: log, rootMargin: '0px 0px 200px 0px' });
+            const button = log.querySelector('#load-newer');
+            if (button) log._newerObserver.observe(button);
+        },
     };
 
     // Patient reconnection: a restarting server is back within seconds to minutes, and the page should recover by itself.
@@ -65,6 +85,21 @@
             if (!reconnected) location.reload();
         });
     }
+
+    // The account menu is a <details>: like any menu, it closes on a click elsewhere and on Escape.
+    const closeAccountMenus = except => {
+        for (const menu of document.querySelectorAll('details.account-menu[open]')) {
+            if (menu !== except) menu.open = false;
+        }
+    };
+    document.addEventListener('click', event => closeAccountMenus(event.target.closest?.('details.account-menu')));
+    document.addEventListener('keydown', event => {
+        if (event.key !== 'Escape') return;
+        const open = document.querySelector('details.account-menu[open]');
+        if (!open) return;
+        closeAccountMenus(null);
+        open.querySelector('summary')?.focus();
+    });
 
     // Enter sends; Shift+Enter (or Enter while composing with an IME) is a new line.
     document.addEventListener('keydown', event => {

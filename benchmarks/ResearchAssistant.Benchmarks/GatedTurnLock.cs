@@ -39,7 +39,7 @@ internal sealed class GatedTurnLock(ISessionTurnLock inner) : ISessionTurnLock
         return ended.Task;
     }
 
-    public async Task<IAsyncDisposable?> TryAcquireAsync(Guid sessionId, CancellationToken ct)
+    public async Task<ISessionTurn?> TryAcquireAsync(Guid sessionId, CancellationToken ct)
     {
         Task gate;
         lock (_lock)
@@ -69,8 +69,10 @@ internal sealed class GatedTurnLock(ISessionTurnLock inner) : ISessionTurnLock
         return open;
     }
 
-    private sealed class Held(IAsyncDisposable inner, GatedTurnLock owner) : IAsyncDisposable
+    private sealed class Held(ISessionTurn inner, GatedTurnLock owner) : ISessionTurn
     {
+        public Task<bool> ConfirmAsync(CancellationToken ct) => inner.ConfirmAsync(ct);
+
         public async ValueTask DisposeAsync()
         {
             await inner.DisposeAsync();

@@ -136,7 +136,7 @@ internal static class ProviderRun
         var branch = result.Seeded.ToDictionary(s => s.Size, s => s.BranchLength);
         var shuffle = new Random(42);
         var failedBefore = sql.Failed;
-        result.LoadBefore = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        result.LoadBefore = MachineInfo.LoadAverage();
         var clock = Stopwatch.StartNew();
         GC.Collect();
         GC.WaitForPendingFinalizers();
@@ -207,7 +207,7 @@ internal static class ProviderRun
             await MeasureRewoundAsync(host, owner, options, sql, result, sessions, current, ct);
         }
         result.MeasureTime = clock.Elapsed;
-        result.LoadAfter = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "n/a";
+        result.LoadAfter = MachineInfo.LoadAverage();
         result.FailedCommands = sql.Failed - failedBefore;
         foreach (var (size, n) in current)
         {

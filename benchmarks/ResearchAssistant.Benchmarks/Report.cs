@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -9,43 +8,7 @@ internal static partial class Report
 {
     public const double Target = 1.5;
 
-    public static string Machine()
-    {
-        static string Read(string path, Func<string, string?> pick)
-        {
-            try
-            {
-                return File.Exists(path) ? pick(File.ReadAllText(path)) ?? "n/a" : "n/a";
-            }
-            catch (IOException)
-            {
-                return "n/a";
-            }
-        }
-        var cpu = Read("/proc/cpuinfo", t => t.Split('\n').FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim());
-        var memory = Read("/proc/meminfo", t =>
-        {
-            var line = t.Split('\n').FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
-            return line is null ? null : $"{long.Parse(Regex.Match(line, @"\d+").Value, CultureInfo.InvariantCulture) / 1024.0 / 1024.0:F1} GiB";
-        });
-        var kernel = Read("/proc/sys/kernel/osrelease", t => t.Trim());
-        var os = Read("/etc/os-release", t => t.Split('\n').FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"'));
-        return $"""
-            - CPU: {cpu}, {Environment.ProcessorCount} logical cores (nproc), shared with other work on the machine
-            - Memory: {memory}
-            - OS: {os}, Linux kernel {kernel}
-            - .NET: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}, server GC {System.Runtime.GCSettings.IsServerGC}, Release build: {!IsDebug()}
-            """;
-    }
-
-    private static bool IsDebug()
-    {
-#if DEBUG
-        return true;
-#else
-        return false;
-#endif
-    }
+    public static string Machine() => MachineInfo.Describe();
 
     public static string Render(Options options, string machine, DateTimeOffset started, TimeSpan total, IReadOnlyList<ProviderResult> results)
     {

@@ -43,12 +43,21 @@ public abstract class E2eTest(BrowserFixture browser, ITestOutputHelper output) 
         return app;
     }
 
+    /// <summary>Starts the app wired to <see cref="Fake"/> with other settings too (several instances, extra environment).</summary>
+    protected async Task<AppProcess> StartAppAsync(AppSettings settings, string name)
+    {
+        var app = await AppProcess.StartAsync(settings with { LlmEndpoint = Fake.Endpoint }, name);
+        _apps.Add(app);
+        return app;
+    }
+
     /// <summary>A fresh browser context (no cookies) with one page, pointed at <paramref name="app"/>.</summary>
-    protected Task<IPage> NewPageAsync(AppProcess app, ViewportSize? viewport = null, bool phone = false) =>
-        NewPageAsync(app.BaseUrl, viewport, phone);
+    /// <param name="userAgent">What the browser says it is; Chromium's own by default.</param>
+    protected Task<IPage> NewPageAsync(AppProcess app, ViewportSize? viewport = null, bool phone = false, string? userAgent = null) =>
+        NewPageAsync(app.BaseUrl, viewport, phone, userAgent);
 
     /// <summary>A fresh browser context (no cookies) with one page, pointed at <paramref name="baseUrl"/> (the app, or a proxy in front of it).</summary>
-    protected async Task<IPage> NewPageAsync(Uri baseUrl, ViewportSize? viewport = null, bool phone = false)
+    protected async Task<IPage> NewPageAsync(Uri baseUrl, ViewportSize? viewport = null, bool phone = false, string? userAgent = null)
     {
         var context = await browser.Browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -57,6 +66,7 @@ public abstract class E2eTest(BrowserFixture browser, ITestOutputHelper output) 
             IsMobile = phone,
             HasTouch = phone,
             Locale = "en-US",
+            UserAgent = userAgent,
         });
         context.SetDefaultTimeout(20_000);
         context.SetDefaultNavigationTimeout(30_000);

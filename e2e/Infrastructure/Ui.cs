@@ -61,6 +61,8 @@ public static partial class Ui
     public static Task WaitForInteractiveAsync(this IPage page) =>
         page.Locator("[data-interactive=\"true\"]").First.WaitForAsync(new() { State = WaitForSelectorState.Attached });
 
+    /// <summary>"Also open on: …": the other devices and tabs showing this conversation.</summary>
+    public static ILocator AlsoOpenOn(IPage page) => page.GetByRole(AriaRole.Status, new() { Name = "Also open on", Exact = true });
     public static ILocator NewChatButton(IPage page) => page.GetByRole(AriaRole.Button, new() { Name = "New chat", Exact = true });
     public static ILocator Composer(IPage page) => page.GetByRole(AriaRole.Textbox, new() { Name = "Message", Exact = true });
     public static ILocator SendButton(IPage page) => page.GetByRole(AriaRole.Button, new() { Name = "Send", Exact = true });

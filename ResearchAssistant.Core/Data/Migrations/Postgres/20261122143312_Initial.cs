@@ -53,6 +53,20 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "DataProtectionKeys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "integer", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    FriendlyName = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true),
+                    Xml = table.Column<string>(type: "text", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DataProtectionKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "MasterKeyCheck",
                 columns: table => new
                 {
@@ -216,6 +230,30 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateTable(
+                name: "DeviceSessions",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "uuid", nullable: false),
+                    UserId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    IpAddress = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
+                    FirstSeenAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    LastActiveAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    SignedOutAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    SignOutReason = table.Column<int>(type: "integer", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeviceSessions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DeviceSessions_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "PresenceEntry",
                 columns: table => new
                 {
@@ -338,6 +376,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     ContextPlan = table.Column<string>(type: "text", nullable: true),
                     ClientId = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
                     CreatedAt = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
+                    StopRequested = table.Column<bool>(type: "boolean", nullable: false),
                     Hash = table.Column<byte[]>(type: "bytea", nullable: true)
                 },
                 constraints: table =>
@@ -462,6 +501,11 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 columns: new[] { "SessionId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_DeviceSessions_UserId",
+                table: "DeviceSessions",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_PresenceEntry_UserId_SessionId",
                 table: "PresenceEntry",
                 columns: new[] { "UserId", "SessionId" });
@@ -542,6 +586,12 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
 
             migrationBuilder.DropTable(
                 name: "Checkpoints");
+
+            migrationBuilder.DropTable(
+                name: "DataProtectionKeys");
+
+            migrationBuilder.DropTable(
+                name: "DeviceSessions");
 
             migrationBuilder.DropTable(
                 name: "MasterKeyCheck");

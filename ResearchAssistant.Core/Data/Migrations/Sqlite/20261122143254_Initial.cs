@@ -52,6 +52,20 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "DataProtectionKeys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    FriendlyName = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    Xml = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DataProtectionKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "MasterKeyCheck",
                 columns: table => new
                 {
@@ -63,10 +77,10 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     table.PrimaryKey("PK_MasterKeyCheck", x => x.Id);
                 });
 
-            // HAND-EDITED after generation; keep it when regenerating Initial (README, "Changing the schema"). EF cannot
-            // declare a WITHOUT ROWID table, so SearchPostings is created here by SQL, with exactly the columns and key
-            // EF generated. Clustered by its key, the table is one B-tree fewer than a rowid table plus its key index:
-            // about a third less to write per posting and less space, and search's key lookups read no second
+            // HAND-EDITED after generation (scripts/without-rowid-postings.py re-applies it when Initial is regenerated).
+            // EF cannot declare a WITHOUT ROWID table, so SearchPostings is created here by SQL, with exactly the columns
+            // and key EF generated. Clustered by its key, the table is one B-tree fewer than a rowid table plus its key
+            // index: about a third less to write per posting and less space, and search's key lookups read no second
             // structure. SqliteSearchTests.The_postings_table_is_clustered_by_its_key fails if the edit is lost.
             migrationBuilder.Sql("""
                 CREATE TABLE "SearchPostings" (
@@ -216,6 +230,30 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "DeviceSessions",
+                columns: table => new
+                {
+                    Id = table.Column<Guid>(type: "TEXT", nullable: false),
+                    UserId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    IpAddress = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    FirstSeenAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    LastActiveAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    SignedOutAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    SignOutReason = table.Column<int>(type: "INTEGER", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DeviceSessions", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DeviceSessions_AspNetUsers_UserId",
+                        column: x => x.UserId,
+                        principalTable: "AspNetUsers",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "PresenceEntry",
                 columns: table => new
                 {
@@ -338,6 +376,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     ContextPlan = table.Column<string>(type: "TEXT", nullable: true),
                     ClientId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
                     CreatedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    StopRequested = table.Column<bool>(type: "INTEGER", nullable: false),
                     Hash = table.Column<byte[]>(type: "BLOB", nullable: true)
                 },
                 constraints: table =>
@@ -462,6 +501,11 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 columns: new[] { "SessionId", "CreatedAt" });
 
             migrationBuilder.CreateIndex(
+                name: "IX_DeviceSessions_UserId",
+                table: "DeviceSessions",
+                column: "UserId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_PresenceEntry_UserId_SessionId",
                 table: "PresenceEntry",
                 columns: new[] { "UserId", "SessionId" });
@@ -542,6 +586,12 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "Checkpoints");
+
+            migrationBuilder.DropTable(
+                name: "DataProtectionKeys");
+
+            migrationBuilder.DropTable(
+                name: "DeviceSessions");
 
             migrationBuilder.DropTable(
                 name: "MasterKeyCheck");

@@ -1,0 +1,108 @@
+using ResearchAssistant.Core.Sync;
+
+namespace ResearchAssistant.Tests.Sync;
+
+/// <summary>
+/// Concurrent identical reads are shared, but nobody gets a read that started before its call: that is what lets 100
+/// tabs re-read a conversation on one hint with two reads and still see the change the hint announced.
+/// </summary>
+public sealed class SharedReadsTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    /// <summary>A read that reports the version of the data when it started, and waits for a gate before returning.</summary>
+    private sealed class Source
+    {
+        private int _version;
+        private int _reads;
+        public TaskCompletionSource Gate { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Reads => Volatile.Read(ref _reads);
+        public void Change() => Interlocked.Increment(ref _version);
+
+        public async Task<int> ReadAsync(CancellationToken ct)
+        {
+            Interlocked.Increment(ref _reads);
+            var seen = Volatile.Read(ref _version);
+            await Gate.Task.WaitAsync(ct);
+            return seen;
+        }
+    }
+
+    [Fact]
+    public async Task Callers_arriving_during_a_read_share_the_next_one_which_sees_what_changed_before_they_came()
+    {
+        var reads = new SharedReads<string, int>();
+        var source = new Source();
+        var first = reads.ReadAsync("s", source.ReadAsync);
+
+        source.Change(); // committed while the first read runs; the callers below heard of it
+        var late = Enumerable.Range(0, 50).Select(_ => reads.ReadAsync("s", source.ReadAsync)).ToList();
+        Assert.Equal(1, source.Reads);
+        source.Gate.SetResult();
+
+        Assert.Equal(0, await first.WaitAsync(Bound));
+        foreach (var read in late)
+        {
+            Assert.Equal(1, await read.WaitAsync(Bound));
+        }
+        Assert.Equal(2, source.Reads);
+    }
+
+    [Fact]
+    public async Task Different_keys_are_not_shared_and_a_lone_caller_reads_for_itself()
+    {
+        var reads = new SharedReads<string, int>();
+        var source = new Source();
+        source.Gate.SetResult();
+
+        await reads.ReadAsync("a", source.ReadAsync).WaitAsync(Bound);
+        await reads.ReadAsync("a", source.ReadAsync).WaitAsync(Bound);
+        var gated = new Source();
+        var a = reads.ReadAsync("a", gated.ReadAsync);
+        var b = reads.ReadAsync("b", gated.ReadAsync);
+        gated.Gate.SetResult();
+        await Task.WhenAll(a, b).WaitAsync(Bound);
+
+        Assert.Equal(2, source.Reads);
+        Assert.Equal(2, gated.Reads);
+    }
+
+    [Fact]
+    public async Task A_failed_read_fails_those_sharing_it_and_the_next_call_reads_again()
+    {
+        var reads = new SharedReads<string, int>();
+        var source = new Source();
+        var first = reads.ReadAsync("s", source.ReadAsync);
+        var failing = new Source();
+        var shared = Enumerable.Range(0, 3).Select(_ => reads.ReadAsync("s", failing.ReadAsync)).ToList();
+        failing.Gate.SetException(new InvalidOperationException("the database went away"));
+        source.Gate.SetResult();
+
+        await first.WaitAsync(Bound);
+        foreach (var read in shared)
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => read.WaitAsync(Bound));
+        }
+        var healthy = new Source();
+        healthy.Gate.SetResult();
+        Assert.Equal(0, await reads.ReadAsync("s", healthy.ReadAsync).WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task A_caller_that_gives_up_does_not_stop_the_others()
+    {
+        var reads = new SharedReads<string, int>();
+        var source = new Source();
+        var first = reads.ReadAsync("s", source.ReadAsync);
+        using var impatient = new CancellationTokenSource();
+        var givesUp = reads.ReadAsync("s", source.ReadAsync, impatient.Token);
+        var waits = reads.ReadAsync("s", source.ReadAsync);
+
+        await impatient.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => givesUp.WaitAsync(Bound));
+        source.Gate.SetResult();
+
+        await first.WaitAsync(Bound);
+        Assert.Equal(0, await waits.WaitAsync(Bound));
+    }
+}
