@@ -15,13 +15,7 @@ namespace ResearchAssistant.Core.Search;
 internal static class MarkdownText
 {
     // The syntax the chat renders answers with (Web's MarkdownRenderer), so a snippet reads like the message.
-    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
-        .DisableHtml()
-        .UsePipeTables()
-        .UseEmphasisExtras()
-        .UseTaskLists()
-        .UseAutoLinks()
-        .Build();
+    private static readonly MarkdownPipeline Pipeline = ChatMarkdownSyntax.Builder().Build();
 
     /// <summary>Blocks end with a line break (a snippet collapses them to spaces); text inside a block is kept as written.</summary>
     public static string ToPlain(string markdown)

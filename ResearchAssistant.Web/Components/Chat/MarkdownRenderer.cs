@@ -11,12 +11,7 @@ namespace ResearchAssistant.Web.Components.Chat;
 /// </summary>
 public static class MarkdownRenderer
 {
-    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder()
-        .DisableHtml()
-        .UsePipeTables()
-        .UseEmphasisExtras()
-        .UseTaskLists()
-        .UseAutoLinks()
+    private static readonly MarkdownPipeline Pipeline = ResearchAssistant.Core.Search.ChatMarkdownSyntax.Builder()
         .UseReferralLinks("noopener", "noreferrer", "nofollow")
         .Build();
 
