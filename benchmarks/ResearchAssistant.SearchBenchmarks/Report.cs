@@ -1,11 +1,9 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace ResearchAssistant.SearchBenchmarks;
 
-internal static partial class Report
+internal static class Report
 {
     public const double SearchTargetMs = 50;
     public const double IndexTargetMs = 2;
@@ -59,44 +57,7 @@ internal static partial class Report
 
     private static string Prefix(string row, string prefix) => "| " + prefix + row[2..];
 
-    private static string Machine()
-    {
-        static string Read(string path, Func<string, string?> pick)
-        {
-            try
-            {
-                return File.Exists(path) ? pick(File.ReadAllText(path)) ?? "n/a" : "n/a";
-            }
-            catch (IOException)
-            {
-                return "n/a";
-            }
-        }
-        var cpu = Read("/proc/cpuinfo", t => t.Split('\n').FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim());
-        var memory = Read("/proc/meminfo", t =>
-        {
-            var line = t.Split('\n').FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
-            return line is null ? null : string.Create(CultureInfo.InvariantCulture, $"{long.Parse(Digits().Match(line).Value, CultureInfo.InvariantCulture) / 1024.0 / 1024.0:F1} GiB");
-        });
-        var os = Read("/etc/os-release", t => t.Split('\n').FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal))?.Split('=', 2)[1].Trim('"'));
-        var load = Read("/proc/loadavg", t => string.Join(' ', t.Split(' ').Take(3)));
-        return $"""
-            - CPU: {cpu}, {Environment.ProcessorCount} logical cores, shared with other work on the machine (load average at the end: {load})
-            - Memory: {memory}
-            - OS: {os} ({RuntimeInformation.OSDescription.Trim()})
-            - .NET: {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.ProcessArchitecture}, server GC {System.Runtime.GCSettings.IsServerGC}, Release build: {!IsDebug()}
-            """;
-    }
-
-    private static bool IsDebug()
-    {
-#if DEBUG
-        return true;
-#else
-        return false;
-#endif
-    }
-
-    [GeneratedRegex(@"\d+")]
-    private static partial Regex Digits();
+    /// <summary>The machine, as every driver under benchmarks/ states it, and the load when the report was written.</summary>
+    private static string Machine() =>
+        Benchmarks.MachineInfo.Describe() + Environment.NewLine + $"- Load average at the end: {Benchmarks.MachineInfo.LoadAverage()}";
 }
