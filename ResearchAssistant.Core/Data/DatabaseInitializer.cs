@@ -17,9 +17,28 @@ public sealed class DatabaseInitializer(
     ILogger<DatabaseInitializer> logger,
     ISessionTurnLock? turnLock = null)
 {
+    /// <summary>
+    /// A database whose schema history this build does not know (made by another build, e.g. a pre-release one whose
+    /// Initial migration has since been regenerated) would otherwise fail deep inside a migration with "table already
+    /// exists": say what is wrong and what to do instead, before touching it.
+    /// </summary>
+    private static async Task RefuseUnknownSchemaAsync(AppDbContext db, CancellationToken ct)
+    {
+        var known = db.Database.GetMigrations().ToHashSet(StringComparer.Ordinal);
+        var unknown = (await db.Database.GetAppliedMigrationsAsync(ct)).Where(m => !known.Contains(m)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidOperationException(
+                $"The database was created by another build of ResearchAssistant (its schema history has {string.Join(", ", unknown)}, " +
+                "which this build does not know), so it cannot be upgraded. Point the app at a new database (Database settings or " +
+                "DataDirectory), or, for a pre-release database without data worth keeping, delete it and start again.");
+        }
+    }
+
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await RefuseUnknownSchemaAsync(db, cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
 
         if (db.Database.IsSqlite())
