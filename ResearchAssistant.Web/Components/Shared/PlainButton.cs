@@ -22,12 +22,6 @@ public static class PlainButton
     private static readonly ConcurrentDictionary<(ButtonLook Look, bool Disabled, bool IconOnly), string> Classes = new();
     private static readonly ButtonLook IconLook = new(ButtonSize.ExtraSmall, Variant.Text);
 
-    /// <summary>An icon-only button (Radzen's extra-small text button, as the message actions use).</summary>
-    /// <param name="receiver">The component whose handler this is: it re-renders after the click, as with <c>@onclick</c>.</param>
-    /// <param name="label">The accessible name (aria-label); also the tooltip unless <paramref name="title"/> says otherwise.</param>
-    public static RenderFragment Icon(object receiver, string icon, string label, Func<Task> onClick, bool disabled = false, string? title = null) =>
-        Button(receiver, IconLook, onClick, icon: icon, label: label, title: title ?? label, disabled: disabled);
-
     /// <summary>A button with a visible text (its accessible name) and an optional icon before it.</summary>
     public static RenderFragment Text(object receiver, string text, ButtonLook look, Func<Task> onClick, string? icon = null, bool disabled = false) =>
         Button(receiver, look, onClick, icon: icon, text: text, disabled: disabled);
@@ -37,9 +31,29 @@ public static class PlainButton
     public static RenderFragment Button(object receiver, ButtonLook look, Func<Task>? onClick, string? icon = null, string? text = null,
                                         string? label = null, string? title = null, bool disabled = false, bool submit = false,
                                         bool? expanded = null, string? id = null) => builder =>
+        Write(builder, receiver, look, onClick, icon, text, label, title, disabled, submit ? "submit" : "button", expanded, id);
+
+    /// <summary>
+    /// An icon-only button (Radzen's extra-small text button, as the message actions use), written straight into the
+    /// caller's render tree (see <see cref="Write"/>).
+    /// </summary>
+    /// <param name="receiver">The component whose handler this is: it re-renders after the click, as with <c>@onclick</c>.</param>
+    /// <param name="label">The accessible name (aria-label); also the tooltip unless <paramref name="title"/> says otherwise.</param>
+    public static void WriteIcon(RenderTreeBuilder builder, object receiver, string icon, string label, Func<Task> onClick,
+                                 bool disabled = false, string? title = null, string? type = "button") =>
+        Write(builder, receiver, IconLook, onClick, icon, text: null, label, title ?? label, disabled, type, expanded: null, id: null);
+
+    /// <summary>
+    /// Writes the button into the caller's render tree, without the region frame a RenderFragment adds. Every button has
+    /// the same sequence numbers, so buttons written one after another are diffed like the items of a loop (matched in
+    /// order). <paramref name="type"/> null leaves the attribute out, for buttons in no form (where the type does
+    /// nothing): one frame fewer.
+    /// </summary>
+    public static void Write(RenderTreeBuilder builder, object receiver, ButtonLook look, Func<Task>? onClick, string? icon,
+                             string? text, string? label, string? title, bool disabled, string? type, bool? expanded, string? id)
     {
         builder.OpenElement(0, "button");
-        builder.AddAttribute(1, "type", submit ? "submit" : "button");
+        builder.AddAttribute(1, "type", type);
         builder.AddAttribute(2, "class", Classes.GetOrAdd((look, disabled, text is null && icon is not null), static key => key.Look.CssClass(key.Disabled, key.IconOnly)));
         builder.AddAttribute(3, "aria-label", label);
         builder.AddAttribute(4, "title", title);
@@ -52,7 +66,7 @@ public static class PlainButton
         }
         builder.AddMarkupContent(9, Contents.GetOrAdd((icon, text), static key => Content(key.Icon, key.Text)));
         builder.CloseElement();
-    };
+    }
 
     /// <summary>RadzenButton's content for an icon and/or a text.</summary>
     private static string Content(string? icon, string? text)
