@@ -48,6 +48,8 @@ public sealed class ChatService(
 
     private async Task<ConversationView?> ReadConversationAsync(string userId, Guid sessionId, CancellationToken ct)
     {
+        // Before the first statement: the view reflects whatever was committed before this moment.
+        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var db = await contexts.CreateDbContextAsync(ct);
         var cipher = await protector.ForUserAsync(userId, ct);
         // The session row and its events are read by separate statements. A turn starting in between moves its
@@ -61,7 +63,7 @@ public sealed class ChatService(
         {
             return null;
         }
-        return await ReadViewAsync(db, session, cipher, turns.IsGenerating(sessionId), ct);
+        return await ReadViewAsync(db, session, cipher, turns.IsGenerating(sessionId), ct) with { ReadStartedAt = startedAt };
     }
 
     private static async Task<ConversationView> ReadViewAsync(AppDbContext db, ChatSession session, UserCipher cipher, bool workerBusy, CancellationToken ct)
@@ -72,7 +74,11 @@ public sealed class ChatService(
         var messages = await ToViewsAsync(db, sessionId, slice.Messages, cipher, ct);
         messages.AddRange(queued.Select(q => BranchReader.ToView(q, null, cipher)));
 
-        var later = session.ActiveLeafId is { } leaf
+        // When the leaf holds the session's last Seq, nothing was appended after it, so nothing hangs below it: the
+        // usual case (an answer streaming or sealed, a conversation at rest) is spared a statement. Sound only because
+        // the session row and the events are read in one snapshot.
+        var leafIsLastEvent = slice.Messages is [.., var last] && last.Id == session.ActiveLeafId && last.Seq == session.LastSeq;
+        var later = session.ActiveLeafId is { } leaf && !leafIsLastEvent
             ? await db.SessionEvents.AsNoTracking()
                 .Where(e => e.SessionId == sessionId && e.ParentId == leaf && e.Status != EventStatus.Queued)
                 .OrderByDescending(e => e.Seq).Select(e => e.Id).Take(100).ToListAsync(ct)

@@ -65,6 +65,30 @@ public abstract class HintPartsTests(TestDatabase database, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_view_says_it_reflects_a_hint_heard_before_its_read_began_and_not_one_heard_after()
+    {
+        var user = await NewUserAsync();
+        var (sessionId, _) = await StartConversationAsync(user, "a question");
+        using var heard = new BusRecorder(Core.Bus, user);
+
+        await Core.Organizer.RenameAsync(user, sessionId, "Before the read");
+        // (The worker's leaving hint of the first answer may come in too: a rename's says it touched everything.)
+        var before = (await heard.WaitForAsync(h => h.Change is { Kind: SessionChangeKind.Changed, Parts: SessionParts.All }, "the first rename's hint")).Change;
+        var view = (await Chat.GetConversationAsync(user, sessionId, before))!;
+        Assert.Equal("Before the read", view.Title);
+        Assert.True(view.Reflects(before));
+        Assert.False(view.Reflects(before with { SessionId = Guid.NewGuid() }), "A view reflects hints of its own conversation only.");
+
+        await Core.Organizer.RenameAsync(user, sessionId, "After the read");
+        var after = (await heard.WaitForAsync(h => h.Change is { Kind: SessionChangeKind.Changed, Parts: SessionParts.All }, "the second rename's hint",
+            skip: heard.All.ToList().FindIndex(h => ReferenceEquals(h.Change, before)) + 1)).Change;
+        Assert.False(view.Reflects(after));
+        var reread = (await Chat.GetConversationAsync(user, sessionId, after))!;
+        Assert.True(reread.Reflects(after));
+        Assert.Equal("After the read", reread.Title);
+    }
+
+    [Fact]
     public async Task A_read_in_a_snapshot_does_not_see_a_commit_made_while_it_runs()
     {
         var user = await NewUserAsync();

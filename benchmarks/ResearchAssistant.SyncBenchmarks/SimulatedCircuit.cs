@@ -17,7 +17,8 @@ namespace ResearchAssistant.SyncBenchmarks;
 /// <item>Changed and Resync, when the hint may have touched the conversation or its checkpoints: the page's
 /// OnSessionChangedAsync: re-read with <see cref="ChatService.GetConversationAsync(string, Guid, SessionChange, CancellationToken)"/>
 /// (read after the hint was heard, so a read already running since then is shared), reads never overlapping (a change
-/// during a read asks for one more read afterwards), and render after each read.</item>
+/// during a read asks for one more read afterwards), and render after each read; nothing when the view shown was
+/// read after the hint was heard.</item>
 /// <item>Render: the MessageItems' work: Markdown (the app's <see cref="MarkdownRenderer"/>) of every answer whose
 /// text changed since it was last rendered, the live text for an answer still streaming. Then, when a hint since the
 /// last re-read touched the checkpoints, the CheckpointList re-reads them (its Version parameter changed), as its
@@ -212,6 +213,15 @@ internal sealed class SimulatedCircuit : IDisposable
         }
         if (change.Kind == SessionChangeKind.Deleted || !change.Touches(SessionParts.Conversation | SessionParts.Checkpoints))
         {
+            return;
+        }
+        if (_view is { } shown && shown.Reflects(change))
+        {
+            if (change.Touches(SessionParts.Checkpoints))
+            {
+                _checkpointVersion++;
+                Render();
+            }
             return;
         }
         if (_unansweredHint is null || change.HeardAt > _unansweredHint.HeardAt)
