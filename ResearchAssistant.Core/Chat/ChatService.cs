@@ -28,8 +28,6 @@ public sealed class ChatService(
     /// <summary>How many messages opening a conversation reads; older ones load on demand.</summary>
     public const int PageSize = 50;
 
-    private const int MaxConsistentReadAttempts = 5;
-
     /// <summary>Every tab showing a conversation re-reads it on the same hint: concurrent identical reads are shared.</summary>
     private readonly SharedReads<(string UserId, Guid SessionId), ConversationView?> _conversationReads = new();
 
@@ -40,32 +38,32 @@ public sealed class ChatService(
     public Task<ConversationView?> GetConversationAsync(string userId, Guid sessionId, CancellationToken ct = default) =>
         _conversationReads.ReadAsync((userId, sessionId), token => ReadConversationAsync(userId, sessionId, token), ct);
 
+    /// <summary>
+    /// Like <see cref="GetConversationAsync(string, Guid, CancellationToken)"/>, for a tab answering <paramref name="hint"/>:
+    /// read after the hint was heard (so after the commit it announces) rather than after this call, so a read that
+    /// another tab began after the hint is shared as it runs instead of waited out.
+    /// </summary>
+    public Task<ConversationView?> GetConversationAsync(string userId, Guid sessionId, SessionChange hint, CancellationToken ct = default) =>
+        _conversationReads.ReadAsync((userId, sessionId), token => ReadConversationAsync(userId, sessionId, token), hint.HeardAt, ct);
+
     private async Task<ConversationView?> ReadConversationAsync(string userId, Guid sessionId, CancellationToken ct)
     {
+        // Before the first statement: the view reflects whatever was committed before this moment.
+        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var db = await contexts.CreateDbContextAsync(ct);
         var cipher = await protector.ForUserAsync(userId, ct);
         // The session row and its events are read by separate statements. A turn starting in between moves its
         // question from the queue onto the branch and moves the active leaf: read across that commit, the question
-        // would be in neither list. Every such commit renews the session's Version, so the read is repeated until
-        // the Version held still (a few attempts; the last one is returned as it is).
-        for (var attempt = 1; ; attempt++)
+        // would be in neither list. So they are read in one snapshot (this used to re-read until the session's
+        // Version held still, which under a turn's commits cost a second or third whole read).
+        await using var snapshot = await db.BeginSnapshotReadAsync(ct);
+        var session = await db.ChatSessions.AsNoTracking()
+            .FirstOrDefaultAsync(s => s.Id == sessionId && s.OwnerId == userId, ct);
+        if (session is null)
         {
-            var session = await db.ChatSessions.AsNoTracking()
-                .FirstOrDefaultAsync(s => s.Id == sessionId && s.OwnerId == userId, ct);
-            if (session is null)
-            {
-                return null;
-            }
-            var view = await ReadViewAsync(db, session, cipher, turns.IsGenerating(sessionId), ct);
-            var version = await db.ChatSessions.AsNoTracking()
-                .Where(s => s.Id == sessionId)
-                .Select(s => (Guid?)s.Version)
-                .FirstOrDefaultAsync(ct);
-            if (version == session.Version || attempt >= MaxConsistentReadAttempts)
-            {
-                return view;
-            }
+            return null;
         }
+        return await ReadViewAsync(db, session, cipher, turns.IsGenerating(sessionId), ct) with { ReadStartedAt = startedAt };
     }
 
     private static async Task<ConversationView> ReadViewAsync(AppDbContext db, ChatSession session, UserCipher cipher, bool workerBusy, CancellationToken ct)
@@ -76,7 +74,11 @@ public sealed class ChatService(
         var messages = await ToViewsAsync(db, sessionId, slice.Messages, cipher, ct);
         messages.AddRange(queued.Select(q => BranchReader.ToView(q, null, cipher)));
 
-        var later = session.ActiveLeafId is { } leaf
+        // When the leaf holds the session's last Seq, nothing was appended after it, so nothing hangs below it: the
+        // usual case (an answer streaming or sealed, a conversation at rest) is spared a statement. Sound only because
+        // the session row and the events are read in one snapshot.
+        var leafIsLastEvent = slice.Messages is [.., var last] && last.Id == session.ActiveLeafId && last.Seq == session.LastSeq;
+        var later = session.ActiveLeafId is { } leaf && !leafIsLastEvent
             ? await db.SessionEvents.AsNoTracking()
                 .Where(e => e.SessionId == sessionId && e.ParentId == leaf && e.Status != EventStatus.Queued)
                 .OrderByDescending(e => e.Seq).Select(e => e.Id).Take(100).ToListAsync(ct)
@@ -345,7 +347,8 @@ public sealed class ChatService(
         }
         if (!result.WasDuplicate)
         {
-            bus.Publish(new SessionChange(userId, result.SessionId, SessionChangeKind.Changed, result.MessageId));
+            // A new message (and maybe a new session): the conversation, and the sidebar's order (its last activity).
+            bus.Publish(new SessionChange(userId, result.SessionId, SessionChangeKind.Changed, result.MessageId, Parts: SessionParts.Conversation | SessionParts.Listing));
         }
         return result;
     }

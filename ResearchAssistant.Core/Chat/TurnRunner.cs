@@ -151,7 +151,7 @@ public sealed class TurnRunner(
             }
         }
         // Readers count a live worker as "generating"; tell them it is gone so none keeps showing Stop.
-        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, SessionChangeKind.Changed));
+        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, SessionChangeKind.Changed, Parts: SessionParts.Conversation));
     }
 
     /// <summary>How often a worker asks again for a turn another instance holds, while it still has work.</summary>
@@ -206,7 +206,8 @@ public sealed class TurnRunner(
             }
             logger.LogWarning("Sealed {Count} answer(s) of session {SessionId} left streaming by a writer that is gone", cutOff, worker.SessionId);
         }
-        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, SessionChangeKind.Changed));
+        // Sealing touches the answers only: not the session's last activity, nor its checkpoints.
+        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, SessionChangeKind.Changed, Parts: SessionParts.Conversation));
     }
 
     private async Task<bool> HasWorkAsync(SessionWorker worker)
@@ -256,7 +257,8 @@ public sealed class TurnRunner(
         {
             return;
         }
-        Publish(worker, SessionChangeKind.Changed, answer.Id);
+        // The answer's row is an append: the conversation, and the session's last activity (the sidebar's order).
+        Publish(worker, SessionChangeKind.Changed, answer.Id, parts: SessionParts.Conversation | SessionParts.Listing);
 
         var live = new LiveText();
         AssembledContext assembled;
@@ -373,7 +375,8 @@ public sealed class TurnRunner(
             await SessionChain.AdvanceAsync(db, worker.SessionId, CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);
         }
-        Publish(worker, SessionChangeKind.Changed, answerId);
+        // The seal updates the answer in place: not the session's last activity, nor its checkpoints.
+        Publish(worker, SessionChangeKind.Changed, answerId, parts: SessionParts.Conversation);
     }
 
     /// <summary>
@@ -542,8 +545,8 @@ public sealed class TurnRunner(
         }
     }
 
-    private void Publish(SessionWorker worker, SessionChangeKind kind, Guid messageId, LiveText? live = null) =>
-        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, kind, messageId, live));
+    private void Publish(SessionWorker worker, SessionChangeKind kind, Guid messageId, LiveText? live = null, SessionParts parts = SessionParts.All) =>
+        bus.Publish(new SessionChange(worker.OwnerId, worker.SessionId, kind, messageId, live, parts));
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

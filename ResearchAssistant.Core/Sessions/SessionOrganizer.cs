@@ -20,6 +20,13 @@ public sealed class SessionOrganizer(IDbContextFactory<AppDbContext> contexts, T
     public Task<IReadOnlyList<SessionListItem>> ListAsync(string userId, bool archived = false, CancellationToken ct = default) =>
         _listReads.ReadAsync((userId, archived), token => ReadListAsync(userId, archived, token), ct);
 
+    /// <summary>
+    /// Like <see cref="ListAsync(string, bool, CancellationToken)"/>, for a sidebar answering <paramref name="hint"/>:
+    /// read after the hint was heard, so a read another tab began after it is shared as it runs.
+    /// </summary>
+    public Task<IReadOnlyList<SessionListItem>> ListAsync(string userId, bool archived, SessionChange hint, CancellationToken ct = default) =>
+        _listReads.ReadAsync((userId, archived), token => ReadListAsync(userId, archived, token), hint.HeardAt, ct);
+
     private async Task<IReadOnlyList<SessionListItem>> ReadListAsync(string userId, bool archived, CancellationToken ct)
     {
         await using var db = await contexts.CreateDbContextAsync(ct);

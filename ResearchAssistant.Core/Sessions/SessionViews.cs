@@ -43,6 +43,16 @@ public sealed record ConversationView(
     Guid? LatestLaterLeafId)
 {
     public long LastSeq => Messages.Count == 0 ? 0 : Messages.Max(m => m.Seq);
+
+    /// <summary>
+    /// When the read that made this view began (a <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>; 0 when not
+    /// known): the view reflects every change heard before then (<see cref="Sync.SessionChange.HeardAt"/>), so a
+    /// hint heard earlier needs no re-read.
+    /// </summary>
+    public long ReadStartedAt { get; init; }
+
+    /// <summary>Whether this view was read after <paramref name="change"/> of this conversation was heard, so it shows it already.</summary>
+    public bool Reflects(Sync.SessionChange change) => change.SessionId == Id && ReadStartedAt > change.HeardAt;
 }
 
 /// <summary>A conversation opened at one message (a search result): a page of the branch through it.</summary>

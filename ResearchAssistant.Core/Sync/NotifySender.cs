@@ -109,7 +109,7 @@ internal sealed class NotifySender(NpgsqlDataSource dataSource, ContentProtector
     private async Task<List<string>> BuildAsync(List<SessionChange> batch, CancellationToken ct)
     {
         var payloads = new List<string>(batch.Count);
-        var hinted = new HashSet<(string, Guid, SessionChangeKind, Guid?)>();
+        var hinted = new HashSet<(string, Guid, SessionChangeKind, Guid?, SessionParts)>();
         var now = Environment.TickCount64;
         foreach (var change in batch)
         {
@@ -129,7 +129,7 @@ internal sealed class NotifySender(NpgsqlDataSource dataSource, ContentProtector
                     {
                         await AddDeltasAsync(ended, payloads, ct);
                     }
-                    if (hinted.Add((change.OwnerId, change.SessionId, change.Kind, change.MessageId)))
+                    if (hinted.Add((change.OwnerId, change.SessionId, change.Kind, change.MessageId, change.Parts)))
                     {
                         payloads.Add(new SyncNotice
                         {
@@ -143,6 +143,7 @@ internal sealed class NotifySender(NpgsqlDataSource dataSource, ContentProtector
                             Owner = change.OwnerId,
                             Session = change.SessionId,
                             Message = change.MessageId,
+                            Parts = change.Kind == SessionChangeKind.Changed && change.Parts != SessionParts.All ? (int)change.Parts : null,
                         }.ToPayload());
                     }
                     break;

@@ -245,7 +245,7 @@ public sealed class PostgresSessionBridge : IHostedService, IAsyncDisposable
                             SyncNotice.DeletedKind => SessionChangeKind.Deleted,
                             SyncNotice.PresenceKind => SessionChangeKind.Presence,
                             _ => SessionChangeKind.Changed,
-                        }, notice.Message));
+                        }, notice.Message, Parts: notice.PartsTouched));
                         break;
                     case SyncNotice.DeltaKind:
                         await _streams.ApplyDeltaAsync(notice, ct);

@@ -102,7 +102,7 @@ internal sealed class RemoteStreams(
         {
             // Sealed (or gone): the database has the final text; have the pages read it.
             _streams.Remove(stream.Message);
-            bus.PublishLocal(new SessionChange(stream.Owner, stream.Session, SessionChangeKind.Changed, stream.Message));
+            bus.PublishLocal(new SessionChange(stream.Owner, stream.Session, SessionChangeKind.Changed, stream.Message, Parts: SessionParts.Conversation));
             return;
         }
         var grew = false;

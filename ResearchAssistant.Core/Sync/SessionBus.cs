@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace ResearchAssistant.Core.Sync;
 
@@ -18,8 +19,36 @@ public enum SessionChangeKind
     Resync,
 }
 
+/// <summary>
+/// What a <see cref="SessionChangeKind.Changed"/> hint may have changed, so that a tab re-reads only that. A publisher
+/// names only the parts its commit can have touched; anything it does not know for sure is <see cref="All"/>.
+/// </summary>
+[Flags]
+public enum SessionParts
+{
+    None = 0,
+    /// <summary>What the conversation page reads: its messages, the queue, the title, whether an answer is written.</summary>
+    Conversation = 1,
+    /// <summary>What the sidebar lists: the session's title, pin, archive, and its last activity (the list's order).</summary>
+    Listing = 2,
+    /// <summary>The session's checkpoints.</summary>
+    Checkpoints = 4,
+    All = Conversation | Listing | Checkpoints,
+}
+
 /// <summary>A hint that a session moved on. The database stays the truth; a subscriber re-reads what it needs.</summary>
-public sealed record SessionChange(string OwnerId, Guid SessionId, SessionChangeKind Kind, Guid? MessageId = null, LiveText? LiveText = null);
+public sealed record SessionChange(string OwnerId, Guid SessionId, SessionChangeKind Kind, Guid? MessageId = null, LiveText? LiveText = null, SessionParts Parts = SessionParts.All)
+{
+    /// <summary>
+    /// When this instance's bus heard of the change (a <see cref="Stopwatch.GetTimestamp"/>): after the commit it
+    /// announces, so any read that began later sees that commit. Lets a re-read answering this hint share a read that
+    /// is already running (see <see cref="SharedReads{TKey, TResult}"/>) instead of waiting for the next one.
+    /// </summary>
+    public long HeardAt { get; internal init; } = Stopwatch.GetTimestamp();
+
+    /// <summary>Whether this change may have touched <paramref name="part"/>.</summary>
+    public bool Touches(SessionParts part) => (Parts & part) != 0;
+}
 
 /// <summary>
 /// Fans session changes out to the circuits of the session's owner. Subscriptions are per user, so a circuit can
@@ -76,6 +105,8 @@ public sealed class SessionBus
         {
             return;
         }
+        // Stamped here, not only where the publisher made it: whatever came before, this is after the commit.
+        change = change with { HeardAt = Stopwatch.GetTimestamp() };
         foreach (var subscriber in subscribers.Items)
         {
             var delivery = new Delivery(subscriber, change);

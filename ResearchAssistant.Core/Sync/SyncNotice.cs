@@ -8,7 +8,8 @@ namespace ResearchAssistant.Core.Sync;
 /// One NOTIFY payload between instances, as JSON with one-letter names (the payload limit is 8000 bytes):
 /// <list type="bullet">
 /// <item><c>k="c"</c> / <c>"x"</c>: session <c>s</c> of user <c>u</c> changed / was deleted (<c>m</c>: the message, if one).
-/// A hint only: the receiver re-reads the database.</item>
+/// A hint only: the receiver re-reads the database. <c>p</c>: what a change may have touched (<see cref="SessionParts"/>);
+/// absent means everything (so a notice from a build that does not send it is taken as the widest hint).</item>
 /// <item><c>k="d"</c>: streaming delta of message <c>m</c>: its text from character offset <c>o</c> on, encrypted
 /// with the owner's content key and bound to (m, o) (<c>t</c>, base64). Offsets let the receiver see a gap or a
 /// repeat; a gap is filled from the text the writer flushes to the database.</item>
@@ -35,6 +36,10 @@ internal sealed record SyncNotice
     [JsonPropertyName("m")] public Guid? Message { get; init; }
     [JsonPropertyName("o")] public int? Offset { get; init; }
     [JsonPropertyName("t")] public byte[]? Text { get; init; }
+    [JsonPropertyName("p")] public int? Parts { get; init; }
+
+    /// <summary>What a change may have touched: a value this build does not know (a newer one's) counts as everything.</summary>
+    public SessionParts PartsTouched => Parts is { } parts && (parts & ~(int)SessionParts.All) == 0 && parts != 0 ? (SessionParts)parts : SessionParts.All;
 
     /// <summary>What a delta's ciphertext is bound to (see <see cref="Privacy.UserCipher"/>).</summary>
     public static string DeltaBinding(Guid messageId, int offset) => $"live:{messageId:N}:{offset}";

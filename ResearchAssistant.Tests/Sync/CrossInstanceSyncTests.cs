@@ -49,6 +49,26 @@ public sealed class CrossInstanceSyncTests(PostgresTestDatabase database, ITestO
     }
 
     [Fact]
+    public async Task What_a_change_touched_reaches_the_other_instance_with_it()
+    {
+        var user = await NewUserAsync();
+        using var onB = new BusRecorder(B.Bus, user);
+        var (sessionId, view) = await StartConversationAsync(user, "a question about mosses");
+        var answerId = view.Messages[1].Id;
+
+        // The seal comes last of the answer's hints; by then B has heard them all, each with what it touched.
+        await onB.WaitForAsync(h => h.Change is { Kind: SessionChangeKind.Changed, Parts: SessionParts.Conversation } c && c.MessageId == answerId, "the seal's hint on B");
+        await onB.WaitForAsync(h => h.Change is { Kind: SessionChangeKind.Changed, Parts: SessionParts.Conversation | SessionParts.Listing } c && c.MessageId == answerId, "the answer's start on B");
+        await onB.WaitForAsync(h => h.Change is { Kind: SessionChangeKind.Changed, Parts: SessionParts.Conversation | SessionParts.Listing } c && c.MessageId == view.Messages[0].Id, "the question's hint on B");
+        var before = onB.All.Count;
+
+        await Core.Organizer.RenameAsync(user, sessionId, "Renamed on A");
+        var renamed = await onB.WaitForAsync(h => h.Change.Kind == SessionChangeKind.Changed && h.Change.MessageId is null && h.Change.Parts != SessionParts.Conversation,
+            "the rename's hint on B", skip: before);
+        Assert.Equal(SessionParts.All, renamed.Change.Parts);
+    }
+
+    [Fact]
     public async Task A_tab_opening_a_conversation_on_one_instance_is_listed_on_the_other()
     {
         var user = await NewUserAsync();

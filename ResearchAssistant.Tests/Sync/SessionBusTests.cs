@@ -44,4 +44,23 @@ public sealed class SessionBusTests
         Assert.Equal(0, Volatile.Read(ref strangerHeard));
         subscriptions.ForEach(s => s.Dispose());
     }
+    [Fact]
+    public async Task A_change_is_stamped_when_the_bus_hears_it_and_keeps_what_it_says_it_touched()
+    {
+        var bus = new SessionBus();
+        var heard = new TaskCompletionSource<SessionChange>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var subscription = bus.Subscribe("u", c => heard.TrySetResult(c));
+        // Made (say) before its commit, published after it: only the moment of publishing tells reads that follow it.
+        var change = new SessionChange("u", Guid.NewGuid(), SessionChangeKind.Changed, Parts: SessionParts.Conversation);
+        var beforePublish = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        bus.Publish(change);
+
+        var delivered = await heard.Task.WaitAsync(Bound);
+        Assert.True(delivered.HeardAt >= beforePublish, "The hint carries the moment it was made, not the moment it was published.");
+        Assert.Equal(SessionParts.Conversation, delivered.Parts);
+        Assert.True(delivered.Touches(SessionParts.Conversation));
+        Assert.False(delivered.Touches(SessionParts.Listing | SessionParts.Checkpoints));
+        Assert.True(new SessionChange("u", Guid.NewGuid(), SessionChangeKind.Changed).Touches(SessionParts.Checkpoints), "A hint that names nothing must mean everything.");
+    }
 }

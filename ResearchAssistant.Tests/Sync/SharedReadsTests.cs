@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ResearchAssistant.Core.Sync;
 
 namespace ResearchAssistant.Tests.Sync;
@@ -104,5 +105,65 @@ public sealed class SharedReadsTests
 
         await first.WaitAsync(Bound);
         Assert.Equal(0, await waits.WaitAsync(Bound));
+    }
+    [Fact]
+    public async Task Callers_answering_a_hint_heard_before_the_running_read_began_share_that_read()
+    {
+        var reads = new SharedReads<string, int>();
+        var source = new Source();
+        source.Change(); // committed, then the hint heard: every tab below answers it
+        var heardAt = Stopwatch.GetTimestamp();
+        var first = reads.ReadAsync("s", source.ReadAsync, heardAt);
+        var others = Enumerable.Range(0, 50).Select(_ => reads.ReadAsync("s", source.ReadAsync, heardAt)).ToList();
+        source.Gate.SetResult();
+
+        Assert.Equal(1, await first.WaitAsync(Bound));
+        foreach (var read in others)
+        {
+            Assert.Equal(1, await read.WaitAsync(Bound));
+        }
+        Assert.Equal(1, source.Reads);
+    }
+
+    [Fact]
+    public async Task A_caller_answering_a_hint_heard_after_the_running_read_began_waits_for_the_next_read()
+    {
+        var reads = new SharedReads<string, int>();
+        var source = new Source();
+        var first = reads.ReadAsync("s", source.ReadAsync, Stopwatch.GetTimestamp());
+        Assert.Equal(1, source.Reads);
+
+        source.Change(); // committed while the first read runs (which may not see it), then heard
+        var heardAt = Stopwatch.GetTimestamp();
+        var late = reads.ReadAsync("s", source.ReadAsync, heardAt);
+        var joinsFirst = reads.ReadAsync("s", source.ReadAsync, heardAt - Stopwatch.Frequency);
+        source.Gate.SetResult();
+
+        Assert.Equal(0, await first.WaitAsync(Bound));
+        Assert.Equal(0, await joinsFirst.WaitAsync(Bound));
+        Assert.Equal(1, await late.WaitAsync(Bound));
+        Assert.Equal(2, source.Reads);
+    }
+
+    [Fact]
+    public async Task Callers_that_joined_a_read_whose_caller_gave_up_get_a_read_of_their_own()
+    {
+        var reads = new SharedReads<string, int>();
+        var source = new Source();
+        var heardAt = Stopwatch.GetTimestamp();
+        using var impatient = new CancellationTokenSource();
+        var givesUp = reads.ReadAsync("s", source.ReadAsync, heardAt, impatient.Token);
+        var joined = Enumerable.Range(0, 3).Select(_ => reads.ReadAsync("s", source.ReadAsync, heardAt)).ToList();
+
+        source.Change(); // the read they joined started before this; the one they get instead starts after
+        await impatient.CancelAsync(); // cancels the read itself: it ran on the first caller's token
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => givesUp.WaitAsync(Bound));
+        source.Gate.SetResult();
+
+        foreach (var read in joined)
+        {
+            Assert.Equal(1, await read.WaitAsync(Bound));
+        }
+        Assert.Equal(2, source.Reads);
     }
 }

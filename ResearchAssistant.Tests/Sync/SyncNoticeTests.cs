@@ -56,4 +56,16 @@ public sealed class SyncNoticeTests
         Assert.Equal((notice.Instance, notice.Kind, notice.Owner, notice.Session, notice.Message, notice.Offset), (parsed.Instance, parsed.Kind, parsed.Owner, parsed.Session, parsed.Message, parsed.Offset));
         Assert.Equal(notice.Text, parsed.Text);
     }
+    [Fact]
+    public void A_changes_parts_survive_the_round_trip_and_a_notice_without_them_or_with_unknown_ones_means_everything()
+    {
+        var session = Guid.NewGuid();
+        var narrow = new SyncNotice { Instance = Guid.NewGuid(), Kind = SyncNotice.ChangedKind, Owner = "u", Session = session, Parts = (int)SessionParts.Conversation };
+        Assert.Equal(SessionParts.Conversation, SyncNotice.Parse(narrow.ToPayload())!.PartsTouched);
+        // From a build that does not send them: the widest hint, never a narrower one.
+        Assert.Equal(SessionParts.All, SyncNotice.Parse((narrow with { Parts = null }).ToPayload())!.PartsTouched);
+        // From a newer build that knows parts this one does not: re-read everything rather than guess.
+        Assert.Equal(SessionParts.All, SyncNotice.Parse((narrow with { Parts = 1 | 64 }).ToPayload())!.PartsTouched);
+        Assert.Equal(SessionParts.All, SyncNotice.Parse((narrow with { Parts = 0 }).ToPayload())!.PartsTouched);
+    }
 }

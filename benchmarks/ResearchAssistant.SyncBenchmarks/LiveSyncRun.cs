@@ -25,7 +25,8 @@ internal sealed record RoundSample(
     int TokensMissed,
     double CpuMs,
     double? ServerCpuMs,
-    double WallMs);
+    double WallMs,
+    long Statements);
 
 /// <summary>Everything measured for one provider and topology.</summary>
 internal sealed class TopologyResult(string provider, string topology)
@@ -265,6 +266,7 @@ internal static class LiveSyncRun
         }
         var serverBefore = serverCpu?.Milliseconds();
         var cpuBefore = CpuTime();
+        var statementsBefore = CommitClock.Statements;
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -315,6 +317,7 @@ internal static class LiveSyncRun
             var wall = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var cpu = (CpuTime() - cpuBefore).TotalMilliseconds;
             var server = serverCpu?.Milliseconds() - serverBefore;
+            var statements = CommitClock.Statements - statementsBefore;
 
             var committed = commit.Committed;
             var published = group.Published.FirstOrDefault(p => p.MessageId == sent.MessageId).At;
@@ -334,7 +337,7 @@ internal static class LiveSyncRun
                 missed += Match(tokens, hints, hintMs);
                 missed += Match(tokens, renders, renderMs);
             }
-            return new RoundSample(group.Count, Ms(returned - started), Ms(published - committed), messageMs, hintMs, renderMs, missed, cpu, server, wall);
+            return new RoundSample(group.Count, Ms(returned - started), Ms(published - committed), messageMs, hintMs, renderMs, missed, cpu, server, wall, statements);
         }
         finally
         {

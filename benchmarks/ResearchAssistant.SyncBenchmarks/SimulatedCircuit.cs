@@ -14,14 +14,19 @@ namespace ResearchAssistant.SyncBenchmarks;
 /// <item>Work runs on a real Blazor <see cref="Dispatcher"/> (<see cref="Dispatcher.CreateDefault"/>, the renderer's
 /// synchronization context): one work item at a time, and run inline on the publisher's thread when the circuit is
 /// idle, exactly like <c>ComponentBase.InvokeAsync</c> from a bus handler.</item>
-/// <item>Changed: the page's OnSessionChangedAsync: re-read with <see cref="ChatService.GetConversationAsync"/>, reads
-/// never overlapping (a change during a read asks for one more read afterwards), then render.</item>
+/// <item>Changed and Resync, when the hint may have touched the conversation or its checkpoints: the page's
+/// OnSessionChangedAsync: re-read with <see cref="ChatService.GetConversationAsync(string, Guid, SessionChange, CancellationToken)"/>
+/// (read after the hint was heard, so a read already running since then is shared), reads never overlapping (a change
+/// during a read asks for one more read afterwards), and render after each read; nothing when the view shown was
+/// read after the hint was heard.</item>
 /// <item>Render: the MessageItems' work: Markdown (the app's <see cref="MarkdownRenderer"/>) of every answer whose
-/// text changed since it was last rendered, the live text for an answer still streaming. Then the CheckpointList
-/// re-reads its checkpoints (its Version parameter changed), as its OnParametersSetAsync does.</item>
+/// text changed since it was last rendered, the live text for an answer still streaming. Then, when a hint since the
+/// last re-read touched the checkpoints, the CheckpointList re-reads them (its Version parameter changed), as its
+/// OnParametersSetAsync does.</item>
 /// <item>Streaming: keep the live text and render at most every 50 ms (ChatPage's RenderThrottle).</item>
-/// <item>Anything but Streaming: the SessionList re-reads the sidebar (<see cref="SessionOrganizer.ListAsync"/>).</item>
-/// <item>Every other kind but Deleted (Changed, Presence, Resync) re-reads like Changed, as the page does.</item>
+/// <item>Anything but Streaming and Presence, when the hint may have touched the listing: the SessionList re-reads the
+/// sidebar (<see cref="SessionOrganizer.ListAsync(string, bool, SessionChange, CancellationToken)"/>).</item>
+/// <item>Presence: nothing (the page leaves it to PresenceNotice, which is not simulated).</item>
 /// </list>
 /// Not simulated: diffing the render tree and sending the batch over SignalR to the browser, and the browser's DOM work.
 /// Every observation is a <see cref="Stopwatch.GetTimestamp"/>.
@@ -46,6 +51,8 @@ internal sealed class SimulatedCircuit : IDisposable
     private readonly Dictionary<Guid, LiveText> _live = [];
     private bool _reloadPending;
     private bool _reloadAgain;
+    private SessionChange? _unansweredHint;
+    private bool _checkpointsTouched;
     private bool _renderPending;
     private int _checkpointVersion;
     // MessageItem: the text each answer's Markdown was last made from.
@@ -55,6 +62,7 @@ internal sealed class SimulatedCircuit : IDisposable
     // SessionList
     private bool _listPending;
     private bool _listAgain;
+    private SessionChange? _listHint;
 
     private int _busy;
     private int _errors;
@@ -101,9 +109,9 @@ internal sealed class SimulatedCircuit : IDisposable
         {
             _listSubscription = bus.Subscribe(_userId, change =>
             {
-                if (change.Kind != SessionChangeKind.Streaming)
+                if (change.Kind is not (SessionChangeKind.Streaming or SessionChangeKind.Presence) && change.Touches(SessionParts.Listing))
                 {
-                    _ = Run(ReloadListAsync);
+                    _ = Run(() => ReloadListAsync(change));
                 }
             });
         }
@@ -180,6 +188,10 @@ internal sealed class SimulatedCircuit : IDisposable
     /// <summary>ChatPage.OnSessionChangedAsync (without the search-window and deletion branches, which never fire here).</summary>
     private async Task OnSessionChangedAsync(SessionChange change)
     {
+        if (change.Kind == SessionChangeKind.Presence)
+        {
+            return;
+        }
         // Resync (this instance lost its link to the others for a while): re-read whatever is shown.
         if (change.SessionId != _sessionId && change.Kind != SessionChangeKind.Resync)
         {
@@ -199,10 +211,24 @@ internal sealed class SimulatedCircuit : IDisposable
             ScheduleRender();
             return;
         }
-        if (change.Kind == SessionChangeKind.Deleted)
+        if (change.Kind == SessionChangeKind.Deleted || !change.Touches(SessionParts.Conversation | SessionParts.Checkpoints))
         {
             return;
         }
+        if (_view is { } shown && shown.Reflects(change))
+        {
+            if (change.Touches(SessionParts.Checkpoints))
+            {
+                _checkpointVersion++;
+                Render();
+            }
+            return;
+        }
+        if (_unansweredHint is null || change.HeardAt > _unansweredHint.HeardAt)
+        {
+            _unansweredHint = change;
+        }
+        _checkpointsTouched |= change.Touches(SessionParts.Checkpoints);
         if (_reloadPending)
         {
             _reloadAgain = true;
@@ -214,22 +240,28 @@ internal sealed class SimulatedCircuit : IDisposable
             do
             {
                 _reloadAgain = false;
-                await ReloadAsync();
+                var answering = _unansweredHint!;
+                _unansweredHint = null;
+                if (_checkpointsTouched)
+                {
+                    _checkpointsTouched = false;
+                    _checkpointVersion++;
+                }
+                await ReloadAsync(answering);
+                Render();
             }
             while (_reloadAgain);
-            _checkpointVersion++;
         }
         finally
         {
             _reloadPending = false;
         }
-        Render();
     }
 
-    /// <summary>ChatPage.ReloadAsync: the newest page, and live text kept only for answers still streaming.</summary>
-    private async Task ReloadAsync()
+    /// <summary>ChatPage.ReloadAsync answering a hint: the newest page, and live text kept only for answers still streaming.</summary>
+    private async Task ReloadAsync(SessionChange answering)
     {
-        var view = await _chat.GetConversationAsync(_userId, _sessionId);
+        var view = await _chat.GetConversationAsync(_userId, _sessionId, answering);
         Volatile.Write(ref _view, view);
         foreach (var id in _live.Keys.ToList())
         {
@@ -310,9 +342,13 @@ internal sealed class SimulatedCircuit : IDisposable
         }
     }
 
-    /// <summary>SessionList.ReloadAsync.</summary>
-    private async Task ReloadListAsync()
+    /// <summary>SessionList.ReloadAsync answering a hint.</summary>
+    private async Task ReloadListAsync(SessionChange answering)
     {
+        if (_listHint is null || answering.HeardAt > _listHint.HeardAt)
+        {
+            _listHint = answering;
+        }
         if (_listPending)
         {
             _listAgain = true;
@@ -324,7 +360,9 @@ internal sealed class SimulatedCircuit : IDisposable
             do
             {
                 _listAgain = false;
-                await _organizer.ListAsync(_userId);
+                var hint = _listHint!;
+                _listHint = null;
+                await _organizer.ListAsync(_userId, archived: false, hint);
             }
             while (_listAgain);
         }

@@ -43,7 +43,8 @@ internal static class SyncReport
             md.AppendLine("- **send**: how long `SendAsync` took for the sender (its circuit waits for it). **CPU**: this process's CPU time " +
                           "per round (all threads: app services, circuits, fake model server; with SQLite also the database's work, " +
                           "with PostgreSQL not the server's). **DB server CPU**: the local PostgreSQL cluster's CPU time per round (postmaster " +
-                          "and backends, from /proc, in 10 ms ticks).").AppendLine();
+                          "and backends, from /proc, in 10 ms ticks). **SQL statements**: statements EF Core executed in this process " +
+                          "per round (every instance; reads, writes, the answer's flushes).").AppendLine();
 
             foreach (var r in live)
             {
@@ -61,8 +62,8 @@ internal static class SyncReport
                                   string.Join("; ", r.TimeoutReasons.Take(5)) + ".").AppendLine();
                 }
                 var baseline = options.Watchers[0];
-                md.AppendLine("| watchers | message p50 | message p95 | p95 ratio | slowest watcher (median round) | send median / p95 | commit → hint delivered | token hint p50 / p95 | token render p50 / p95 | tokens unmatched | CPU / round median | DB server CPU / round median |");
-                md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+                md.AppendLine("| watchers | message p50 | message p95 | p95 ratio | slowest watcher (median round) | send median / p95 | commit → hint delivered | token hint p50 / p95 | token render p50 / p95 | tokens unmatched | CPU / round median | DB server CPU / round median | SQL statements / round median |");
+                md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
                 foreach (var count in options.Watchers.Where(r.Rounds.ContainsKey))
                 {
                     var rounds = r.Rounds[count];
@@ -76,7 +77,8 @@ internal static class SyncReport
                                   $"| {Ms(Percentiles.Median(rounds.Select(x => x.CommitToPublishMs)))} " +
                                   $"| {Ms(Percentiles.Median(hint))} / {Ms(Percentiles.P95(hint))} | {Ms(Percentiles.Median(render))} / {Ms(Percentiles.P95(render))} " +
                                   $"| {rounds.Sum(x => x.TokensMissed)} | {Ms(Percentiles.Median(rounds.Select(x => x.CpuMs)))} " +
-                                  $"| {(r.ServerCpuMeasured ? Ms(Percentiles.Median(rounds.Select(x => x.ServerCpuMs ?? 0))) : "(in process)")} |");
+                                  $"| {(r.ServerCpuMeasured ? Ms(Percentiles.Median(rounds.Select(x => x.ServerCpuMs ?? 0))) : "(in process)")} " +
+                                  $"| {Percentiles.Median(rounds.Select(x => (double)x.Statements)):F0} |");
                 }
                 md.AppendLine();
                 var target = r.Topology == "one instance" ? SameInstanceP95 : CrossInstanceP95;

@@ -68,6 +68,10 @@ public sealed class DeviceSignInTests(BrowserFixture browser, ITestOutputHelper 
         resume.SetResult();
         await phone.WaitForAnswerAsync("Search Scopus first, then GreenFILE.");
         await laptop.WaitForAnswerAsync("Search Scopus first, then GreenFILE.");
+        // A checkpoint saved on the laptop shows in the phone's list (the answer's own hints leave the list alone).
+        await Expect(Ui.CheckpointsDisclosure(phone)).ToHaveTextAsync("Checkpoints (0)");
+        await laptop.SaveCheckpointAsync(Ui.AssistantMessages(laptop).Last, "Databases");
+        await Expect(Ui.CheckpointsDisclosure(phone)).ToHaveTextAsync("Checkpoints (1)");
 
         // (b) A conversation started on the phone appears in the laptop's sidebar.
         Fake.Behavior = new FakeBehavior { Tokens = ["Use ", "belt ", "transects."], TokenDelay = TimeSpan.FromMilliseconds(5) };
