@@ -9,9 +9,10 @@ namespace ResearchAssistant.Core.Context;
 /// <summary>
 /// Recall through the keyed search index: the session's messages most relevant to the question, kept only when they
 /// lie on the active branch above the recent window (an answer on an abandoned branch is not what the user built on).
-/// The branch check walks at most <see cref="ContextOptions.RecallDepth"/> ancestors, so its cost is bounded.
+/// The branch check tests each candidate through the jump pointers (<see cref="BranchAncestors.ReadAmongAsync"/>), so
+/// it reaches the whole branch at a cost that does not grow with it.
 /// </summary>
-internal sealed class SearchRecall(SearchService search, IDbContextFactory<AppDbContext> contexts, ContentProtector protector, ContextOptions options) : IMessageRecall
+internal sealed class SearchRecall(SearchService search, IDbContextFactory<AppDbContext> contexts, ContentProtector protector) : IMessageRecall
 {
     public async Task<IReadOnlyList<MessageView>> RecallAsync(string userId, Guid sessionId, string question, Guid candidatesAbove, IReadOnlySet<Guid> exclude, int take, CancellationToken ct)
     {
@@ -27,18 +28,15 @@ internal sealed class SearchRecall(SearchService search, IDbContextFactory<AppDb
         }
         await using var db = await contexts.CreateDbContextAsync(ct);
         var candidates = hits.Select(h => h.EventId).Where(id => !exclude.Contains(id)).ToList();
-        var onBranch = await BranchAncestors.FilterAsync(db, candidatesAbove, options.RecallDepth, candidates, ct);
-        var chosen = hits.Where(h => onBranch.Contains(h.EventId) && !exclude.Contains(h.EventId)).Take(take).ToList();
+        // The candidates on the branch come back whole: one statement both tests and reads them.
+        var onBranch = (await BranchAncestors.ReadAmongAsync(db, candidatesAbove, candidates, ct))
+            .Where(e => e.SessionId == sessionId).ToDictionary(e => e.Id);
+        var chosen = hits.Where(h => onBranch.ContainsKey(h.EventId) && !exclude.Contains(h.EventId)).Take(take).ToList();
         if (chosen.Count == 0)
         {
             return [];
         }
-        var ids = chosen.Select(h => h.EventId).ToList();
-        // By primary key only, the session checked after: given both, SQLite's planner walks the session's index
-        // (every event of the session) instead of looking up a handful of ids.
-        var events = (await db.SessionEvents.AsNoTracking().Where(e => ids.Contains(e.Id)).ToListAsync(ct))
-            .Where(e => e.SessionId == sessionId).ToDictionary(e => e.Id);
         var cipher = await protector.ForUserAsync(userId, ct);
-        return chosen.Where(h => events.ContainsKey(h.EventId)).Select(h => BranchReader.ToView(events[h.EventId], null, cipher)).ToList();
+        return chosen.Select(h => BranchReader.ToView(onBranch[h.EventId], null, cipher)).ToList();
     }
 }
