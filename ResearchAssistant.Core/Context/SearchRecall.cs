@@ -20,13 +20,14 @@ internal sealed class SearchRecall(SearchService search, IDbContextFactory<AppDb
         {
             return [];
         }
-        // Ask for more than needed: some hits are on other branches or inside the window.
-        var hits = await search.RecallAsync(userId, sessionId, question, exclude, take * 4, ct);
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        // Ask for more than needed: some hits are on other branches or inside the window. The turn's conversation
+        // was checked to be the user's when the turn was asked for.
+        var hits = await search.RecallAsync(db, userId, sessionId, question, exclude, take * 4, ct);
         if (hits.Count == 0)
         {
             return [];
         }
-        await using var db = await contexts.CreateDbContextAsync(ct);
         var candidates = hits.Select(h => h.EventId).Where(id => !exclude.Contains(id)).ToList();
         // The candidates on the branch come back whole: one statement both tests and reads them.
         var onBranch = (await BranchAncestors.ReadAmongAsync(db, candidatesAbove, candidates, ct))

@@ -36,12 +36,12 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
 
         var cipher = await protector.ForUserAsync(userId, ct);
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var stats = await Bm25.StatsAsync(db, userId, ct);
-        if (stats is null)
+        if (await Bm25.PrepareAsync(db, userId, parsed.Terms.Select(cipher.HashTerm).Distinct().ToList(), ct) is not { } prepared)
         {
             return new SearchResponse([], parsed.Terms, parsed.WasShortened, hint);
         }
-        var top = await Bm25.TopAsync(db, stats, parsed.Terms.Select(cipher.HashTerm).Distinct().ToList(), sessionId: null, take, ct);
+        var (stats, terms) = prepared;
+        var top = await Bm25.TopAsync(db, stats, terms, sessionId: null, take, ct);
         var hits = await ReadHitsAsync(db, userId, stats.IndexId, top, cipher, parsed.Terms.ToHashSet(StringComparer.Ordinal), ct);
         return new SearchResponse(hits, parsed.Terms, parsed.WasShortened, hint);
     }
@@ -57,20 +57,32 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
+        return await RecallAsync(db, userId, sessionId, query, exclude, take, ct);
+    }
+
+    /// <summary>
+    /// <see cref="RecallAsync(string, Guid, string, IReadOnlySet{Guid}, int, CancellationToken)"/> on the caller's
+    /// context, without checking the conversation's owner again: for a turn, whose conversation was checked when it
+    /// was asked for. Even unchecked it finds nothing of another user's: it reads only <paramref name="userId"/>'s
+    /// index, whose documents are all of that user's conversations.
+    /// </summary>
+    internal async Task<IReadOnlyList<(Guid EventId, double Score)>> RecallAsync(
+        AppDbContext db, string userId, Guid sessionId, string query, IReadOnlySet<Guid> exclude, int take, CancellationToken ct)
+    {
         var parsed = SearchTerms.ParseQuery(query);
         take = Math.Clamp(take, 0, MaxRecall);
         if (parsed.Terms.Count == 0 || take == 0)
         {
             return [];
         }
-        var stats = await Bm25.StatsAsync(db, userId, ct);
-        if (stats is null)
+        var cipher = await protector.ForUserAsync(userId, ct);
+        if (await Bm25.PrepareAsync(db, userId, parsed.Terms.Select(cipher.HashTerm).Distinct().ToList(), ct) is not { } prepared)
         {
             return [];
         }
-        var cipher = await protector.ForUserAsync(userId, ct);
+        var (stats, terms) = prepared;
         // Asking for as many more as are excluded still yields the exact best `take` of the rest.
-        var top = await Bm25.TopAsync(db, stats, parsed.Terms.Select(cipher.HashTerm).Distinct().ToList(), sessionId, take + exclude.Count, ct);
+        var top = await Bm25.TopAsync(db, stats, terms, sessionId, take + exclude.Count, ct);
         var events = await EventIdsAsync(db, stats.IndexId, top, ct);
         return top
             .Where(t => events.ContainsKey(t.Number))
