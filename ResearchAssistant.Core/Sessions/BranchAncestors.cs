@@ -14,30 +14,47 @@ internal static class BranchAncestors
     }
 
     /// <summary>
-    /// Those of <paramref name="candidates"/> that are ancestors of <paramref name="messageId"/> (the message itself
-    /// excluded), read whole, however far up. Each candidate is tested by finding the message's ancestor at the
-    /// candidate's depth through the jump pointers (<see cref="MessageTree"/>): O(log depth) steps of two lookups by
-    /// primary key each (the current message's jump, then the jump or the parent), all in one statement, so the cost
-    /// is the number of candidates times the logarithm of the depth, not the length of the branch.
+    /// The messages of search documents <paramref name="rankedDocuments"/> (numbers in the user's index
+    /// <paramref name="indexId"/>, best first) that are ancestors of <paramref name="messageId"/>, read whole, best first,
+    /// however far up. Only the first <paramref name="limit"/> documents whose message lies above the message (by depth)
+    /// are tested; everything at its depth or below (the message itself, the messages after it on its branch) is
+    /// skipped without a test. Each is tested by finding the message's ancestor at the candidate's depth through the
+    /// jump pointers (<see cref="MessageTree"/>): O(log depth) steps of two lookups by primary key each (the current
+    /// message's jump, then the jump or the parent). All in one statement, documents to rows: its cost is the number of
+    /// candidates times the logarithm of the depth, never the length of the branch.
     /// </summary>
-    public static async Task<List<SessionEvent>> ReadAmongAsync(AppDbContext db, Guid messageId, IReadOnlyCollection<Guid> candidates, CancellationToken ct)
+    public static async Task<List<SessionEvent>> ReadAmongDocumentsAsync(
+        AppDbContext db, Guid messageId, int indexId, IReadOnlyList<long> rankedDocuments, int limit, CancellationToken ct)
     {
-        if (candidates.Count == 0)
+        if (rankedDocuments.Count == 0 || limit <= 0)
         {
             return [];
         }
-        var arguments = new List<object?> { messageId };
-        arguments.AddRange(candidates.Select(c => (object?)c));
-        var list = string.Join(", ", Enumerable.Range(1, candidates.Count).Select(i => $"{{{i}}}"));
-        // Each row is a step of one candidate's search: the walk stands at "Id" and looks for the ancestor at
-        // "TargetDepth". It stops there; the candidate is on the branch when that ancestor is the candidate itself.
-        // By primary key only, no session in the condition: an ancestor is in the message's session anyway, and
-        // given a session SQLite's planner walks the session's whole index.
+        var arguments = new List<object?> { messageId, indexId, limit };
+        var ranked = string.Join(", ", rankedDocuments.Select((number, rank) =>
+        {
+            arguments.Add(number);
+            return $"({{{arguments.Count - 1}}}, {rank})";
+        }));
+        // A walk row is a step of one candidate's search: it stands at "Id", looking for the ancestor at "TargetDepth",
+        // and stops there; the candidate is on the branch when that ancestor is the candidate itself. Everything is found
+        // by primary key (no session in any condition: an ancestor is in the message's session anyway, and given a
+        // session, SQLite's planner walks the session's whole index).
         var sql = FormattableStringFactory.Create($$"""
-            WITH RECURSIVE walk("Target", "TargetDepth", "Id", "Depth", "JumpId", "ParentId") AS (
+            WITH RECURSIVE ranked("Number", "Rank") AS (VALUES {{ranked}}),
+            candidates("Id", "Depth", "Rank") AS (
+                SELECT c."Id", c."Depth", r."Rank"
+                FROM ranked r
+                JOIN "SearchDocuments" d ON d."IndexId" = {1} AND d."Number" = r."Number"
+                JOIN "SessionEvents" c ON c."Id" = d."EventId"
+                WHERE c."Depth" < (SELECT m."Depth" FROM "SessionEvents" m WHERE m."Id" = {0})
+                ORDER BY r."Rank"
+                LIMIT {2}
+            ),
+            walk("Target", "TargetDepth", "Id", "Depth", "JumpId", "ParentId") AS (
                 SELECT c."Id", c."Depth", m."Id", m."Depth", m."JumpId", m."ParentId"
-                FROM "SessionEvents" m JOIN "SessionEvents" c ON c."Id" IN ({{list}})
-                WHERE m."Id" = {0} AND c."Depth" < m."Depth"
+                FROM "SessionEvents" m JOIN candidates c ON c."Depth" < m."Depth"
+                WHERE m."Id" = {0}
                 UNION ALL
                 SELECT w."Target", w."TargetDepth", n."Id", n."Depth", n."JumpId", n."ParentId"
                 FROM walk w
@@ -45,7 +62,9 @@ internal static class BranchAncestors
                 JOIN "SessionEvents" n ON n."Id" = CASE WHEN j."Depth" >= w."TargetDepth" THEN j."Id" ELSE w."ParentId" END
                 WHERE w."Depth" > w."TargetDepth"
             )
-            SELECT e.* FROM "SessionEvents" e WHERE e."Id" IN (SELECT "Target" FROM walk WHERE "Id" = "Target")
+            SELECT e.* FROM "SessionEvents" e JOIN candidates c ON c."Id" = e."Id"
+            WHERE e."Id" IN (SELECT "Target" FROM walk WHERE "Id" = "Target")
+            ORDER BY c."Rank"
             """, [.. arguments]);
         return await db.SessionEvents.FromSql(sql).AsNoTracking().ToListAsync(ct);
     }

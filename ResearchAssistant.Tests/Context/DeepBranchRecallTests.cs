@@ -18,15 +18,17 @@ namespace ResearchAssistant.Tests.Context;
 public abstract class DeepBranchRecallTests(TestDatabase database, ITestOutputHelper output) : ChatTestBase(database, output)
 {
     [Fact]
-    public async Task The_branch_check_in_SQL_finds_exactly_the_ancestors_among_the_candidates()
+    public async Task The_branch_check_in_SQL_finds_exactly_the_ancestors_among_the_candidates_best_first()
     {
         var user = await NewUserAsync();
         var random = new Random(7);
         var tree = MessageTreeTests.RandomTree(random, 2_500, forkRate: 0.05);
-        await InsertAsync(user, tree, texts: null);
+        await InsertAsync(user, tree, tree.ToDictionary(e => e.Id, e => $"message {e.Id:N}"));
         var byId = tree.ToDictionary(e => e.Id);
 
         await using var db = await Core.Contexts.CreateDbContextAsync();
+        var indexId = await db.SearchIndexes.Where(i => i.UserId == user).Select(i => i.Id).SingleAsync();
+        var numbers = await db.SearchDocuments.Where(d => d.IndexId == indexId).ToDictionaryAsync(d => d.EventId, d => d.Number);
         for (var query = 0; query < 25; query++)
         {
             var from = tree[random.Next(tree.Count / 2, tree.Count)];
@@ -35,15 +37,16 @@ public abstract class DeepBranchRecallTests(TestDatabase database, ITestOutputHe
             {
                 ancestors.Add(id);
             }
-            // Random messages, some of them ancestors for sure, and the message itself (not its own ancestor).
+            // Random messages in a random order (their rank), some of them ancestors for sure, and the message itself
+            // (not its own ancestor).
             var candidates = Enumerable.Range(0, 20).Select(_ => tree[random.Next(tree.Count)].Id)
                 .Concat(ancestors.OrderBy(_ => random.Next()).Take(5))
                 .Append(from.Id)
-                .Distinct().ToList();
+                .Distinct().OrderBy(_ => random.Next()).ToList();
 
-            var found = await BranchAncestors.ReadAmongAsync(db, from.Id, candidates, CancellationToken.None);
+            var found = await BranchAncestors.ReadAmongDocumentsAsync(db, from.Id, indexId, candidates.Select(id => numbers[id]).ToList(), candidates.Count, CancellationToken.None);
 
-            Assert.Equal(candidates.Where(ancestors.Contains).OrderBy(id => id), found.Select(e => e.Id).OrderBy(id => id));
+            Assert.Equal(candidates.Where(ancestors.Contains), found.Select(e => e.Id));
         }
     }
 
