@@ -36,6 +36,8 @@ internal static class BranchAncestors
             arguments.Add(number);
             return $"({{{arguments.Count - 1}}}, {rank})";
         }));
+        // CROSS JOIN makes SQLite (which has no statistics) start from the ranked numbers and look each document up by
+        // its key; with plain joins it walked all of the user's documents by index id. PostgreSQL plans it as a join.
         // A walk row is a step of one candidate's search: it stands at "Id", looking for the ancestor at "TargetDepth",
         // and stops there; the candidate is on the branch when that ancestor is the candidate itself. Everything is found
         // by primary key (no session in any condition: an ancestor is in the message's session anyway, and given a
@@ -45,9 +47,10 @@ internal static class BranchAncestors
             candidates("Id", "Depth", "Rank") AS (
                 SELECT c."Id", c."Depth", r."Rank"
                 FROM ranked r
-                JOIN "SearchDocuments" d ON d."IndexId" = {1} AND d."Number" = r."Number"
-                JOIN "SessionEvents" c ON c."Id" = d."EventId"
-                WHERE c."Depth" < (SELECT m."Depth" FROM "SessionEvents" m WHERE m."Id" = {0})
+                CROSS JOIN "SearchDocuments" d
+                CROSS JOIN "SessionEvents" c
+                WHERE d."IndexId" = {1} AND d."Number" = r."Number" AND c."Id" = d."EventId"
+                    AND c."Depth" < (SELECT m."Depth" FROM "SessionEvents" m WHERE m."Id" = {0})
                 ORDER BY r."Rank"
                 LIMIT {2}
             ),
