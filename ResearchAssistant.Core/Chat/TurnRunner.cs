@@ -395,6 +395,23 @@ public sealed class TurnRunner(
             return null;
         }
 
+        // The places in the tree of the question (below the leaf, when it is admitted now) and of its answer, from
+        // one read of the leaf's jump pointers: the question's row is only updated after the append (below).
+        // (Otherwise the question is placed already, and the append reads its place.)
+        var questionPlace = TreePlace.Root;
+        TreePlace? answerPlace = null;
+        if (admitQueued && session.ActiveLeafId is { } leafId)
+        {
+            var leaf = await MessageTree.ReadAsync(db, leafId, _shutdown.Token)
+                ?? throw new InvalidOperationException("The session's active leaf is missing from the log.");
+            questionPlace = leaf.Child();
+            answerPlace = leaf.Grandchild(userMessageId, questionPlace);
+        }
+        else if (admitQueued)
+        {
+            answerPlace = MessageTree.Below(userMessageId, questionPlace, _ => null);
+        }
+
         // The append comes first because it locks the session row (PostgreSQL), and a send locks that row before
         // its insert checks the client-id index. Updating the question first took the locks in the opposite order:
         // a send repeating the question's client id then waited on the question's row while holding the session row
@@ -407,13 +424,15 @@ public sealed class TurnRunner(
             ParentId = userMessageId,
             Author = model.Name,
             Status = EventStatus.Streaming,
-        }, now, _shutdown.Token);
+        }, now, _shutdown.Token, place: answerPlace);
 
         if (admitQueued)
         {
             await db.SessionEvents.Where(e => e.Id == userMessageId && e.Status == EventStatus.Queued)
                 .ExecuteUpdateAsync(u => u
                     .SetProperty(e => e.ParentId, session.ActiveLeafId)
+                    .SetProperty(e => e.Depth, questionPlace.Depth)
+                    .SetProperty(e => e.JumpId, questionPlace.JumpId)
                     .SetProperty(e => e.Status, EventStatus.Complete), _shutdown.Token);
         }
         await SessionLog.SetActiveLeafAsync(db, worker.SessionId, answer.Id, _shutdown.Token);

@@ -16,8 +16,6 @@ public sealed class ContextOptions
     public int MaxRecentMessages { get; set; } = 120;
     /// <summary>How many older messages recall may add.</summary>
     public int MaxRecalled { get; set; } = 5;
-    /// <summary>How far above the recent window recall looks for messages of the active branch.</summary>
-    public int RecallDepth { get; set; } = 2_000;
     /// <summary>Summarize once the messages older than the recent window and not yet summarized pass this many tokens.</summary>
     public int SummarizeAfterTokens { get; set; } = 1_500;
     /// <summary>Longest summary kept; older content is compressed further to stay under it.</summary>

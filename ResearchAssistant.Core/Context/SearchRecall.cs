@@ -9,9 +9,11 @@ namespace ResearchAssistant.Core.Context;
 /// <summary>
 /// Recall through the keyed search index: the session's messages most relevant to the question, kept only when they
 /// lie on the active branch above the recent window (an answer on an abandoned branch is not what the user built on).
-/// The branch check walks at most <see cref="ContextOptions.RecallDepth"/> ancestors, so its cost is bounded.
+/// The search's best documents go to one statement that keeps those above the window and tests them through the jump
+/// pointers (<see cref="BranchAncestors.ReadAmongDocumentsAsync"/>), so recall reaches the whole branch at a cost that
+/// does not grow with it.
 /// </summary>
-internal sealed class SearchRecall(SearchService search, IDbContextFactory<AppDbContext> contexts, ContentProtector protector, ContextOptions options) : IMessageRecall
+internal sealed class SearchRecall(SearchService search, IDbContextFactory<AppDbContext> contexts, ContentProtector protector) : IMessageRecall
 {
     public async Task<IReadOnlyList<MessageView>> RecallAsync(string userId, Guid sessionId, string question, Guid candidatesAbove, IReadOnlySet<Guid> exclude, int take, CancellationToken ct)
     {
@@ -19,26 +21,22 @@ internal sealed class SearchRecall(SearchService search, IDbContextFactory<AppDb
         {
             return [];
         }
-        // Ask for more than needed: some hits are on other branches or inside the window.
-        var hits = await search.RecallAsync(userId, sessionId, question, exclude, take * 4, ct);
-        if (hits.Count == 0)
+        await using var db = await contexts.CreateDbContextAsync(ct);
+        // The window's own messages match the question best and are skipped by depth (they lie at or below
+        // candidatesAbove), so ask for as many more as are excluded, and test the best take * 4 of those above: some of
+        // them are on other branches. The turn's conversation was checked to be the user's when the turn was asked for.
+        var candidates = take * 4;
+        if (await search.RecallDocumentsAsync(db, userId, sessionId, question, candidates + exclude.Count, ct) is not { } found)
         {
             return [];
         }
-        await using var db = await contexts.CreateDbContextAsync(ct);
-        var candidates = hits.Select(h => h.EventId).Where(id => !exclude.Contains(id)).ToList();
-        var onBranch = await BranchAncestors.FilterAsync(db, candidatesAbove, options.RecallDepth, candidates, ct);
-        var chosen = hits.Where(h => onBranch.Contains(h.EventId) && !exclude.Contains(h.EventId)).Take(take).ToList();
+        var onBranch = await BranchAncestors.ReadAmongDocumentsAsync(db, candidatesAbove, found.IndexId, found.Top.Select(t => t.Number).ToList(), candidates, ct);
+        var chosen = onBranch.Where(e => e.SessionId == sessionId && !exclude.Contains(e.Id)).Take(take).ToList();
         if (chosen.Count == 0)
         {
             return [];
         }
-        var ids = chosen.Select(h => h.EventId).ToList();
-        // By primary key only, the session checked after: given both, SQLite's planner walks the session's index
-        // (every event of the session) instead of looking up a handful of ids.
-        var events = (await db.SessionEvents.AsNoTracking().Where(e => ids.Contains(e.Id)).ToListAsync(ct))
-            .Where(e => e.SessionId == sessionId).ToDictionary(e => e.Id);
         var cipher = await protector.ForUserAsync(userId, ct);
-        return chosen.Where(h => events.ContainsKey(h.EventId)).Select(h => BranchReader.ToView(events[h.EventId], null, cipher)).ToList();
+        return chosen.Select(e => BranchReader.ToView(e, null, cipher)).ToList();
     }
 }

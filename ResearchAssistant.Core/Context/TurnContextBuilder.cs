@@ -9,8 +9,8 @@ namespace ResearchAssistant.Core.Context;
 /// <summary>
 /// Reads what a turn's prompt may draw on (the window of the branch ending at the question, preferences, the summary
 /// above the window, recalled messages) and has the assembler build the prompt. Its cost is bounded by
-/// <see cref="ContextOptions.MaxRecentMessages"/>, <see cref="SummaryStore.SearchDepth"/> and
-/// <see cref="ContextOptions.RecallDepth"/>, never by the session's length.
+/// <see cref="ContextOptions.MaxRecentMessages"/>, <see cref="SummaryStore.SearchDepth"/> and the number of recall
+/// candidates (each tested in O(log depth), see <see cref="SearchRecall"/>), never by the session's length.
 /// </summary>
 public sealed class TurnContextBuilder(
     IDbContextFactory<AppDbContext> contexts,

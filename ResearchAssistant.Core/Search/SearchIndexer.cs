@@ -17,11 +17,17 @@ internal static class SearchIndexer
     public static async Task IndexAsync(AppDbContext db, string userId, UserCipher cipher, Guid sessionId, Guid eventId, string text, CancellationToken ct)
     {
         var terms = SearchTerms.Terms(text);
-        var frequencies = new Dictionary<long, int>(terms.Count);
+        // Counted by word first, so each distinct word is hashed once (an HMAC each; a long answer repeats many).
+        var counts = new Dictionary<string, int>(terms.Count, StringComparer.Ordinal);
         foreach (var term in terms)
         {
+            counts[term] = counts.GetValueOrDefault(term) + 1;
+        }
+        var frequencies = new Dictionary<long, int>(counts.Count);
+        foreach (var (term, count) in counts)
+        {
             var hash = cipher.HashTerm(term);
-            frequencies[hash] = frequencies.GetValueOrDefault(hash) + 1;
+            frequencies[hash] = frequencies.GetValueOrDefault(hash) + count;
         }
         var document = new Document(userId, sessionId, eventId, terms.Count, frequencies);
         for (var attempt = 0; ; attempt++)

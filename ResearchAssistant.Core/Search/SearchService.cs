@@ -36,12 +36,12 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
 
         var cipher = await protector.ForUserAsync(userId, ct);
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var stats = await Bm25.StatsAsync(db, userId, ct);
-        if (stats is null)
+        if (await Bm25.PrepareAsync(db, userId, parsed.Terms.Select(cipher.HashTerm).Distinct().ToList(), ct) is not { } prepared)
         {
             return new SearchResponse([], parsed.Terms, parsed.WasShortened, hint);
         }
-        var top = await Bm25.TopAsync(db, stats, parsed.Terms.Select(cipher.HashTerm).Distinct().ToList(), sessionId: null, take, ct);
+        var (stats, terms) = prepared;
+        var top = await Bm25.TopAsync(db, stats, terms, sessionId: null, take, ct);
         var hits = await ReadHitsAsync(db, userId, stats.IndexId, top, cipher, parsed.Terms.ToHashSet(StringComparer.Ordinal), ct);
         return new SearchResponse(hits, parsed.Terms, parsed.WasShortened, hint);
     }
@@ -57,27 +57,44 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
     {
         await using var db = await contexts.CreateDbContextAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
-        var parsed = SearchTerms.ParseQuery(query);
         take = Math.Clamp(take, 0, MaxRecall);
-        if (parsed.Terms.Count == 0 || take == 0)
-        {
-            return [];
-        }
-        var stats = await Bm25.StatsAsync(db, userId, ct);
-        if (stats is null)
-        {
-            return [];
-        }
-        var cipher = await protector.ForUserAsync(userId, ct);
         // Asking for as many more as are excluded still yields the exact best `take` of the rest.
-        var top = await Bm25.TopAsync(db, stats, parsed.Terms.Select(cipher.HashTerm).Distinct().ToList(), sessionId, take + exclude.Count, ct);
-        var events = await EventIdsAsync(db, stats.IndexId, top, ct);
-        return top
+        if (await RecallDocumentsAsync(db, userId, sessionId, query, take + exclude.Count, ct) is not { } found)
+        {
+            return [];
+        }
+        var events = await EventIdsAsync(db, found.IndexId, found.Top, ct);
+        return found.Top
             .Where(t => events.ContainsKey(t.Number))
             .Select(t => (EventId: events[t.Number].EventId, t.Score))
             .Where(t => !exclude.Contains(t.EventId))
             .Take(take)
             .ToList();
+    }
+
+    /// <summary>
+    /// The best <paramref name="take"/> documents of one conversation for <paramref name="query"/> (BM25 over the user's
+    /// index), best first, as numbers in the user's index; null when nothing can match. On the caller's context, and
+    /// without checking the conversation's owner: for a turn, whose conversation was checked when it was asked for.
+    /// Even unchecked it finds nothing of another user's: it reads only <paramref name="userId"/>'s index, whose
+    /// documents are all of that user's conversations.
+    /// </summary>
+    internal async Task<(int IndexId, List<ScoredDocument> Top)?> RecallDocumentsAsync(
+        AppDbContext db, string userId, Guid sessionId, string query, int take, CancellationToken ct)
+    {
+        var parsed = SearchTerms.ParseQuery(query);
+        if (parsed.Terms.Count == 0 || take <= 0)
+        {
+            return null;
+        }
+        var cipher = await protector.ForUserAsync(userId, ct);
+        if (await Bm25.PrepareAsync(db, userId, parsed.Terms.Select(cipher.HashTerm).Distinct().ToList(), ct) is not { } prepared)
+        {
+            return null;
+        }
+        var (stats, terms) = prepared;
+        var top = await Bm25.TopAsync(db, stats, terms, sessionId, take, ct);
+        return top.Count == 0 ? null : (stats.IndexId, top);
     }
 
     private static async Task<Dictionary<long, (Guid EventId, Guid SessionId)>> EventIdsAsync(AppDbContext db, int indexId, List<ScoredDocument> top, CancellationToken ct)

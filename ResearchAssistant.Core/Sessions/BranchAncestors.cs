@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.EntityFrameworkCore;
 using ResearchAssistant.Core.Data;
 
@@ -13,18 +14,62 @@ internal static class BranchAncestors
     }
 
     /// <summary>
-    /// Which of <paramref name="candidates"/> are among the first <paramref name="limit"/> ancestors of a message. The
-    /// walk stays in the database and only the matches come back, not every ancestor walked past.
+    /// The messages of search documents <paramref name="rankedDocuments"/> (numbers in the user's index
+    /// <paramref name="indexId"/>, best first) that are ancestors of <paramref name="messageId"/>, read whole, best first,
+    /// however far up. Only the first <paramref name="limit"/> documents whose message lies above the message (by depth)
+    /// are tested; everything at its depth or below (the message itself, the messages after it on its branch) is
+    /// skipped without a test. Each is tested by finding the message's ancestor at the candidate's depth through the
+    /// jump pointers (<see cref="MessageTree"/>): O(log depth) steps of two lookups by primary key each (the current
+    /// message's jump, then the jump or the parent). All in one statement, documents to rows: its cost is the number of
+    /// candidates times the logarithm of the depth, never the length of the branch.
     /// </summary>
-    public static async Task<HashSet<Guid>> FilterAsync(AppDbContext db, Guid messageId, int limit, IReadOnlyCollection<Guid> candidates, CancellationToken ct)
+    public static async Task<List<SessionEvent>> ReadAmongDocumentsAsync(
+        AppDbContext db, Guid messageId, int indexId, IReadOnlyList<long> rankedDocuments, int limit, CancellationToken ct)
     {
-        if (candidates.Count == 0)
+        if (rankedDocuments.Count == 0 || limit <= 0)
         {
             return [];
         }
-        var wanted = candidates.ToArray();
-        var rows = await Walk(db, messageId, limit).Where(r => wanted.Contains(r.Id)).ToListAsync(ct);
-        return rows.Select(r => r.Id).ToHashSet();
+        var arguments = new List<object?> { messageId, indexId, limit };
+        var ranked = string.Join(", ", rankedDocuments.Select((number, rank) =>
+        {
+            arguments.Add(number);
+            return $"({{{arguments.Count - 1}}}, {rank})";
+        }));
+        // CROSS JOIN makes SQLite (which has no statistics) start from the ranked numbers and look each document up by
+        // its key; with plain joins it walked all of the user's documents by index id. PostgreSQL plans it as a join.
+        // A walk row is a step of one candidate's search: it stands at "Id", looking for the ancestor at "TargetDepth",
+        // and stops there; the candidate is on the branch when that ancestor is the candidate itself. Everything is found
+        // by primary key (no session in any condition: an ancestor is in the message's session anyway, and given a
+        // session, SQLite's planner walks the session's whole index).
+        var sql = FormattableStringFactory.Create($$"""
+            WITH RECURSIVE ranked("Number", "Rank") AS (VALUES {{ranked}}),
+            candidates("Id", "Depth", "Rank") AS (
+                SELECT c."Id", c."Depth", r."Rank"
+                FROM ranked r
+                CROSS JOIN "SearchDocuments" d
+                CROSS JOIN "SessionEvents" c
+                WHERE d."IndexId" = {1} AND d."Number" = r."Number" AND c."Id" = d."EventId"
+                    AND c."Depth" < (SELECT m."Depth" FROM "SessionEvents" m WHERE m."Id" = {0})
+                ORDER BY r."Rank"
+                LIMIT {2}
+            ),
+            walk("Target", "TargetDepth", "Id", "Depth", "JumpId", "ParentId") AS (
+                SELECT c."Id", c."Depth", m."Id", m."Depth", m."JumpId", m."ParentId"
+                FROM "SessionEvents" m JOIN candidates c ON c."Depth" < m."Depth"
+                WHERE m."Id" = {0}
+                UNION ALL
+                SELECT w."Target", w."TargetDepth", n."Id", n."Depth", n."JumpId", n."ParentId"
+                FROM walk w
+                JOIN "SessionEvents" j ON j."Id" = w."JumpId"
+                JOIN "SessionEvents" n ON n."Id" = CASE WHEN j."Depth" >= w."TargetDepth" THEN j."Id" ELSE w."ParentId" END
+                WHERE w."Depth" > w."TargetDepth"
+            )
+            SELECT e.* FROM "SessionEvents" e JOIN candidates c ON c."Id" = e."Id"
+            WHERE e."Id" IN (SELECT "Target" FROM walk WHERE "Id" = "Target")
+            ORDER BY c."Rank"
+            """, [.. arguments]);
+        return await db.SessionEvents.FromSql(sql).AsNoTracking().ToListAsync(ct);
     }
 
     /// <summary>The ancestors of a message up to <paramref name="limit"/> steps up, each with its distance (1 = parent).</summary>

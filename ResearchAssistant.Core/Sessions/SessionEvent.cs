@@ -16,6 +16,17 @@ public sealed class SessionEvent
     public EventKind Kind { get; set; }
     /// <summary>The message this one answers or follows; null for the first message of a session and for state events.</summary>
     public Guid? ParentId { get; set; }
+    /// <summary>
+    /// For messages placed in the tree: how many messages lie above this one on its branch (a first message is 0).
+    /// With <see cref="JumpId"/> it finds any ancestor in O(log depth) lookups (<see cref="MessageTree"/>).
+    /// Set when the message gets its <see cref="ParentId"/> (a queued message: when its turn starts); 0 until then.
+    /// </summary>
+    public int Depth { get; set; }
+    /// <summary>
+    /// An ancestor further up than the parent (a skew-binary jump pointer, <see cref="MessageTree.Below"/>): null for
+    /// a first message, which is its own jump, and for events not placed in the tree.
+    /// </summary>
+    public Guid? JumpId { get; set; }
     /// <summary>For state events: the message they point at (the new leaf of a version switch or rewind, a checkpoint's message).</summary>
     public Guid? TargetId { get; set; }
     /// <summary>For events that move the active leaf: where it was before, so a rewind can be undone exactly.</summary>

@@ -22,9 +22,16 @@ internal static class SessionLog
     /// <summary>
     /// Appends an event at the next Seq and records the activity on the session (which orders the sidebar), unless
     /// <paramref name="isActivity"/> is false: organizing a conversation (rename, pin, archive) is not working in it.
+    /// A message with its place in the tree gets its depth and jump pointer (<see cref="MessageTree"/>): from
+    /// <paramref name="place"/> when the caller computed it, else from its parent, read here.
     /// </summary>
-    public static async Task<SessionEvent> AppendAsync(AppDbContext db, SessionEvent evt, DateTimeOffset now, CancellationToken ct, bool isActivity = true)
+    public static async Task<SessionEvent> AppendAsync(AppDbContext db, SessionEvent evt, DateTimeOffset now, CancellationToken ct, bool isActivity = true, TreePlace? place = null)
     {
+        if (evt.Kind.IsMessage() && evt.Status != EventStatus.Queued)
+        {
+            var placed = place ?? await PlaceBelowAsync(db, evt.ParentId, ct);
+            (evt.Depth, evt.JumpId) = (placed.Depth, placed.JumpId);
+        }
         evt.Seq = await NextSeqAsync(db, evt.SessionId, ct)
             ?? throw new SessionNotFoundException();
         evt.CreatedAt = now;
@@ -46,6 +53,18 @@ internal static class SessionLog
             await SessionChain.AdvanceAsync(db, evt.SessionId, ct);
         }
         return evt;
+    }
+
+    /// <summary>The place of a new child of <paramref name="parentId"/> (null: a first message).</summary>
+    public static async Task<TreePlace> PlaceBelowAsync(AppDbContext db, Guid? parentId, CancellationToken ct)
+    {
+        if (parentId is not { } id)
+        {
+            return TreePlace.Root;
+        }
+        var parent = await MessageTree.ReadAsync(db, id, ct)
+            ?? throw new InvalidOperationException("A message's parent is missing from the log.");
+        return parent.Child();
     }
 
     /// <summary>Records a change of state (version switch, rewind, checkpoint, rename...) in the log.</summary>

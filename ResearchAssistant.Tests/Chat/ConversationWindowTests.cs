@@ -149,7 +149,7 @@ public abstract class ConversationWindowTests(TestDatabase database, ITestOutput
             Id = sessionId, OwnerId = user, TitleCipher = cipher.Encrypt("long"), CreatedAt = time, LastActivityAt = time,
             LastSeq = count, ActiveLeafId = parent, Version = Guid.NewGuid(),
         });
-        db.SessionEvents.AddRange(events);
+        db.SessionEvents.AddRange(TreePlacer.PlaceAll(events));
         await db.SaveChangesAsync();
         return (sessionId, ids);
     }

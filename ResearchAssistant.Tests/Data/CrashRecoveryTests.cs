@@ -105,7 +105,7 @@ public abstract class CrashRecoveryTests(TestDatabase database, ITestOutputHelpe
             Id = sessionId, OwnerId = user, TitleCipher = cipher.Encrypt("before the crash"), CreatedAt = now, LastActivityAt = now,
             LastSeq = 2, ActiveLeafId = answerId, Version = Guid.NewGuid(),
         });
-        db.SessionEvents.AddRange(
+        db.SessionEvents.AddRange(TreePlacer.PlaceAll(
             new SessionEvent
             {
                 Id = questionId, SessionId = sessionId, Seq = 1, Kind = EventKind.UserMessage, Author = user,
@@ -115,7 +115,7 @@ public abstract class CrashRecoveryTests(TestDatabase database, ITestOutputHelpe
             {
                 Id = answerId, SessionId = sessionId, Seq = 2, Kind = EventKind.AssistantMessage, ParentId = questionId,
                 Author = "fake-model", ContentCipher = cipher.Encrypt(answerText), Status = answerStatus, CreatedAt = now,
-            });
+            }));
         await db.SaveChangesAsync();
         return (sessionId, questionId, answerId);
     }

@@ -222,10 +222,10 @@ public sealed class CrossInstanceSyncTests(PostgresTestDatabase database, ITestO
                 Id = sessionId, OwnerId = user, TitleCipher = cipher.Encrypt("left behind"), CreatedAt = now, LastActivityAt = now,
                 LastSeq = 3, ActiveLeafId = answerId, Version = Guid.NewGuid(),
             });
-            db.SessionEvents.AddRange(
+            db.SessionEvents.AddRange(TreePlacer.PlaceAll(
                 new SessionEvent { Id = questionId, SessionId = sessionId, Seq = 1, Kind = EventKind.UserMessage, Author = user, ContentCipher = cipher.Encrypt("first question"), Status = EventStatus.Complete, CreatedAt = now },
                 new SessionEvent { Id = answerId, SessionId = sessionId, Seq = 2, Kind = EventKind.AssistantMessage, ParentId = questionId, Author = "fake-model", ContentCipher = cipher.Encrypt("Half an ans"), Status = EventStatus.Streaming, CreatedAt = now },
-                new SessionEvent { Id = waitingId, SessionId = sessionId, Seq = 3, Kind = EventKind.UserMessage, Author = user, ContentCipher = cipher.Encrypt("second question"), Status = EventStatus.Queued, CreatedAt = now });
+                new SessionEvent { Id = waitingId, SessionId = sessionId, Seq = 3, Kind = EventKind.UserMessage, Author = user, ContentCipher = cipher.Encrypt("second question"), Status = EventStatus.Queued, CreatedAt = now }));
             await db.SaveChangesAsync();
         }
 

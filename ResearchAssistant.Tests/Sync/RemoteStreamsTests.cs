@@ -147,9 +147,9 @@ public sealed class RemoteStreamsTests(SqliteTestDatabase database) : IClassFixt
             Id = sessionId, OwnerId = user, TitleCipher = cipher.Encrypt("streaming elsewhere"), CreatedAt = now, LastActivityAt = now,
             LastSeq = 2, ActiveLeafId = answerId, Version = Guid.NewGuid(),
         });
-        db.SessionEvents.AddRange(
+        db.SessionEvents.AddRange(TreePlacer.PlaceAll(
             new SessionEvent { Id = questionId, SessionId = sessionId, Seq = 1, Kind = EventKind.UserMessage, Author = user, ContentCipher = cipher.Encrypt("question"), Status = EventStatus.Complete, CreatedAt = now },
-            new SessionEvent { Id = answerId, SessionId = sessionId, Seq = 2, Kind = EventKind.AssistantMessage, ParentId = questionId, Author = "model", ContentCipher = cipher.Encrypt(flushed), Status = EventStatus.Streaming, CreatedAt = now });
+            new SessionEvent { Id = answerId, SessionId = sessionId, Seq = 2, Kind = EventKind.AssistantMessage, ParentId = questionId, Author = "model", ContentCipher = cipher.Encrypt(flushed), Status = EventStatus.Streaming, CreatedAt = now }));
         await db.SaveChangesAsync();
         return (user, sessionId, answerId);
     }

@@ -97,6 +97,7 @@ internal static class Seeder
         var seq = 0;
         var batch = new List<SessionEvent>(BatchSize);
         Guid? parent = null;
+        var tree = new TreePlacer();
         for (var turn = 0; turn < turns; turn++)
         {
             if (turn == 0 && alternates > 0)
@@ -135,6 +136,7 @@ internal static class Seeder
                 ClientId = isUser ? Guid.NewGuid().ToString("N") : null,
                 CreatedAt = time,
             };
+            tree.Place(evt);
             evt.Hash = SessionChain.Compute(previousHash, evt);
             previousHash = evt.Hash;
             batch.Add(evt);

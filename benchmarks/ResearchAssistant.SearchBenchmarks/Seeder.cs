@@ -39,6 +39,7 @@ internal static class Seeder
         var ids = new List<Guid>(messages);
         var samples = new List<string>();
         Guid? parent = null;
+        var tree = new TreePlacer();
         for (var first = 1; first <= messages; first += BatchSize)
         {
             var batch = new List<(SessionEvent Event, string Text)>();
@@ -54,6 +55,7 @@ internal static class Seeder
                     Author = isUser ? userId : "offline", ContentCipher = cipher.Encrypt(text),
                     Status = EventStatus.Complete, ClientId = isUser ? Guid.NewGuid().ToString("N") : null, CreatedAt = time,
                 };
+                tree.Place(evt);
                 parent = evt.Id;
                 batch.Add((evt, text));
                 ids.Add(evt.Id);

@@ -552,12 +552,18 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Depth")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("FailureReason")
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("Hash")
                         .HasColumnType("BLOB");
+
+                    b.Property<Guid?>("JumpId")
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");

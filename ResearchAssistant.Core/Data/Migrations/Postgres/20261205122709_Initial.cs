@@ -366,6 +366,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     Seq = table.Column<long>(type: "bigint", nullable: false),
                     Kind = table.Column<int>(type: "integer", nullable: false),
                     ParentId = table.Column<Guid>(type: "uuid", nullable: true),
+                    Depth = table.Column<int>(type: "integer", nullable: false),
+                    JumpId = table.Column<Guid>(type: "uuid", nullable: true),
                     TargetId = table.Column<Guid>(type: "uuid", nullable: true),
                     PreviousLeafId = table.Column<Guid>(type: "uuid", nullable: true),
                     Author = table.Column<string>(type: "character varying(128)", maxLength: 128, nullable: false),

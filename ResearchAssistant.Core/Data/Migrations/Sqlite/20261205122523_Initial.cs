@@ -366,6 +366,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     Seq = table.Column<long>(type: "INTEGER", nullable: false),
                     Kind = table.Column<int>(type: "INTEGER", nullable: false),
                     ParentId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    Depth = table.Column<int>(type: "INTEGER", nullable: false),
+                    JumpId = table.Column<Guid>(type: "TEXT", nullable: true),
                     TargetId = table.Column<Guid>(type: "TEXT", nullable: true),
                     PreviousLeafId = table.Column<Guid>(type: "TEXT", nullable: true),
                     Author = table.Column<string>(type: "TEXT", maxLength: 128, nullable: false),

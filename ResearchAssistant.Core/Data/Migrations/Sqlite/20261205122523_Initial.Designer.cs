@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261122143254_Initial")]
+    [Migration("20261205122523_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -555,12 +555,18 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Depth")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("FailureReason")
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("Hash")
                         .HasColumnType("BLOB");
+
+                    b.Property<Guid?>("JumpId")
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");
