@@ -11,12 +11,22 @@ namespace ResearchAssistant.Core.Sync;
 /// next read, which starts once the running one ends, so after the caller arrived, and is shared by everyone who
 /// arrived in the meantime. Every caller gets data read after its moment, as if it had read alone; a burst of
 /// identical calls costs at most two reads, and one when the callers answer a hint heard before the first read began.
+/// A read that has just completed serves the same way, for <see cref="KeepCompletedFor"/>: on SQLite a read runs to its
+/// end on the caller's thread, so the tabs answering one hint rarely find it still running, and without this half of
+/// them read again although the read they missed began after their hint.
 /// Results are shared between callers, so they must be immutable.
 /// </summary>
 internal sealed class SharedReads<TKey, TResult> where TKey : notnull
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<TKey, Running> _running = [];
+    private readonly Dictionary<TKey, Completed> _completed = [];
+
+    /// <summary>
+    /// How long a completed read may still serve callers whose moment it began after. Short: only the burst of re-reads
+    /// answering one hint needs it, and nobody can be served data older than their moment however long it is kept.
+    /// </summary>
+    internal static readonly TimeSpan KeepCompletedFor = TimeSpan.FromSeconds(2);
 
     /// <summary>Data read after this call began.</summary>
     public Task<TResult> ReadAsync(TKey key, Func<CancellationToken, Task<TResult>> read, CancellationToken ct = default) =>
@@ -31,6 +41,13 @@ internal sealed class SharedReads<TKey, TResult> where TKey : notnull
         Running mine;
         lock (_lock)
         {
+            if (_completed.TryGetValue(key, out var completed))
+            {
+                if (completed.StartedAt > readAfter && !completed.IsExpired(Stopwatch.GetTimestamp()))
+                {
+                    return Task.FromResult(completed.Result);
+                }
+            }
             if (_running.TryGetValue(key, out var running))
             {
                 // Strictly later: a read stamped in the same tick as the moment cannot be told to come after it.
@@ -50,6 +67,7 @@ internal sealed class SharedReads<TKey, TResult> where TKey : notnull
         {
             var result = await mine.Read(ct);
             mine.Result.TrySetResult(result);
+            Remember(key, mine, result);
             return result;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -96,7 +114,9 @@ internal sealed class SharedReads<TKey, TResult> where TKey : notnull
         {
             try
             {
-                next.Complete(await next.Read(CancellationToken.None));
+                var result = await next.Read(CancellationToken.None);
+                next.Complete(result);
+                Remember(key, next, result);
             }
             catch (Exception ex)
             {
@@ -107,6 +127,33 @@ internal sealed class SharedReads<TKey, TResult> where TKey : notnull
                 Finish(key, next);
             }
         });
+    }
+
+    /// <summary>Keeps a successful read for callers arriving just after it, unless a later-begun one is already kept.</summary>
+    private void Remember(TKey key, Running read, TResult result)
+    {
+        var now = Stopwatch.GetTimestamp();
+        lock (_lock)
+        {
+            if (_completed.TryGetValue(key, out var kept) && kept.StartedAt >= read.StartedAt)
+            {
+                return;
+            }
+            if (_completed.Count >= 16)
+            {
+                // Expired entries of other keys go here, so what is kept stays bounded by what was read lately.
+                foreach (var expired in _completed.Where(e => e.Value.IsExpired(now)).Select(e => e.Key).ToList())
+                {
+                    _completed.Remove(expired);
+                }
+            }
+            _completed[key] = new Completed(read.StartedAt, now, result);
+        }
+    }
+
+    private sealed record Completed(long StartedAt, long CompletedAt, TResult Result)
+    {
+        public bool IsExpired(long now) => Stopwatch.GetElapsedTime(CompletedAt, now) > KeepCompletedFor;
     }
 
     private sealed class Running(Func<CancellationToken, Task<TResult>> read)

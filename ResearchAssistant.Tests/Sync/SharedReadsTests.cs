@@ -166,4 +166,37 @@ public sealed class SharedReadsTests
         }
         Assert.Equal(2, source.Reads);
     }
+
+    [Fact]
+    public async Task A_read_that_just_ended_serves_callers_answering_a_hint_heard_before_it_began()
+    {
+        // SQLite reads run to their end on the caller's thread: the tabs answering one hint come one after another.
+        var reads = new SharedReads<string, int>();
+        var source = new Source();
+        source.Gate.SetResult();
+        source.Change();
+        var heardAt = Stopwatch.GetTimestamp();
+
+        Assert.Equal(1, await reads.ReadAsync("s", source.ReadAsync, heardAt).WaitAsync(Bound));
+        var later = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => reads.ReadAsync("s", source.ReadAsync, heardAt)));
+
+        Assert.All(later, seen => Assert.Equal(1, seen));
+        Assert.Equal(1, source.Reads);
+    }
+
+    [Fact]
+    public async Task A_read_that_ended_does_not_serve_a_hint_heard_after_it_began_nor_a_plain_call()
+    {
+        var reads = new SharedReads<string, int>();
+        var source = new Source();
+        source.Gate.SetResult();
+        Assert.Equal(0, await reads.ReadAsync("s", source.ReadAsync, Stopwatch.GetTimestamp()).WaitAsync(Bound));
+
+        source.Change(); // committed after that read began; its hint is heard now
+        var heardAt = Stopwatch.GetTimestamp();
+        Assert.Equal(1, await reads.ReadAsync("s", source.ReadAsync, heardAt).WaitAsync(Bound));
+        source.Change(); // a caller that may just have written reads for itself
+        Assert.Equal(2, await reads.ReadAsync("s", source.ReadAsync).WaitAsync(Bound));
+        Assert.Equal(3, source.Reads);
+    }
 }
