@@ -66,6 +66,23 @@
         },
     };
 
+    // A message's action buttons are shared markup without handlers of their own (ConversationMessages): a click on one
+    // becomes a 'messageaction' event naming the action and the message, handled once for the whole conversation. The
+    // DOM event has another name than the Blazor event: with the same name Blazor dispatches it twice (aspnetcore#56521).
+    document.addEventListener('click', event => {
+        const button = event.target instanceof Element ? event.target.closest('button[data-action]') : null;
+        const message = button?.closest('article.message');
+        if (!button || !message || button.disabled) return;
+        button.dispatchEvent(new CustomEvent('ra-messageaction', {
+            bubbles: true,
+            detail: { action: button.dataset.action, messageId: message.id.replace(/^message-/, '') },
+        }));
+    });
+    Blazor.registerCustomEventType('messageaction', {
+        browserEventName: 'ra-messageaction',
+        createEventArgs: event => ({ action: event.detail.action, messageId: event.detail.messageId }),
+    });
+
     // Patient reconnection: a restarting server is back within seconds to minutes, and the page should recover by itself.
     Blazor.start({
         circuit: {

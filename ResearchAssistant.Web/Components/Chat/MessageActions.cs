@@ -3,7 +3,7 @@ using ResearchAssistant.Core.Sessions;
 namespace ResearchAssistant.Web.Components.Chat;
 
 /// <summary>
-/// What a message can ask its conversation to do. One object instead of seven callbacks keeps MessageItem's
+/// What a message can ask its conversation to do. One object instead of seven callbacks keeps the messages'
 /// parameters stable, so a streaming re-render does not rebuild delegates per message.
 /// </summary>
 public sealed class MessageActions

@@ -68,6 +68,35 @@ public static class PlainButton
         builder.CloseElement();
     }
 
+    /// <summary>
+    /// The same button as HTML, for markup that is written once and shared (a message's action bar): no handler of its
+    /// own, a click reaches the page through <paramref name="action"/> (<c>data-action</c>, see MessageActionEventArgs).
+    /// </summary>
+    public static string Markup(ButtonLook look, string? icon, string? text, string? label, string? title, bool disabled, string action)
+    {
+        var html = new System.Text.StringBuilder("<button class=\"")
+            .Append(Classes.GetOrAdd((look, disabled, text is null && icon is not null), static key => key.Look.CssClass(key.Disabled, key.IconOnly)))
+            .Append('"');
+        if (label is not null)
+        {
+            html.Append(" aria-label=\"").Append(WebUtility.HtmlEncode(label)).Append('"');
+        }
+        if (title is not null)
+        {
+            html.Append(" title=\"").Append(WebUtility.HtmlEncode(title)).Append('"');
+        }
+        if (disabled)
+        {
+            html.Append(" disabled");
+        }
+        return html.Append(" data-action=\"").Append(WebUtility.HtmlEncode(action)).Append("\">")
+            .Append(Contents.GetOrAdd((icon, text), static key => Content(key.Icon, key.Text))).Append("</button>").ToString();
+    }
+
+    /// <summary><see cref="Markup"/> for an icon-only button, as <see cref="WriteIcon"/> writes it.</summary>
+    public static string IconMarkup(string icon, string label, string action, bool disabled = false, string? title = null) =>
+        Markup(IconLook, icon, text: null, label, title ?? label, disabled, action);
+
     /// <summary>RadzenButton's content for an icon and/or a text.</summary>
     private static string Content(string? icon, string? text)
     {
