@@ -17,6 +17,7 @@ internal sealed record SyncOptions(
     int[] MemoryPages,
     int MemoryRounds,
     int[] MemorySizes,
+    int MemorySettleSeconds,
     int BrowserRounds,
     string? Postgres,
     string? Output)
@@ -43,6 +44,7 @@ internal sealed record SyncOptions(
           --memory-pages 1,25        tabs opened per measurement (cumulative); per-circuit figures use the last
           --memory-rounds 3          app restarts per conversation size (medians are reported)
           --memory-sizes 20,10000    messages in the conversations the tabs show (the first is the baseline of the ratio)
+          --memory-settle 3          seconds the tabs stay idle before each reading
           --browser-rounds 20        sends in the browser sanity check
           --postgres "<conn>"        admin connection string of a PostgreSQL server (default: RA_TEST_POSTGRES, else a
                                      throwaway local cluster from /usr/lib/postgresql/*/bin)
@@ -53,7 +55,7 @@ internal sealed record SyncOptions(
     {
         string[] scenarios = ["live", "memory", "browser"], providers = ["sqlite", "postgres"], topologies = ["same", "cross"];
         int[] watchers = [1, 100], pages = [1, 25], memorySizes = [20, 10_000];
-        int rounds = 30, warmup = 3, tokens = 40, delay = 20, size = 200, memoryRounds = 3, browserRounds = 20;
+        int rounds = 30, warmup = 3, tokens = 40, delay = 20, size = 200, memoryRounds = 3, memorySettle = 3, browserRounds = 20;
         bool hold = false, sidebar = true;
         string? output = null;
         var postgres = Environment.GetEnvironmentVariable("RA_TEST_POSTGRES");
@@ -93,6 +95,7 @@ internal sealed record SyncOptions(
                 case "--memory-pages": pages = Numbers(); break;
                 case "--memory-rounds": memoryRounds = Number(); break;
                 case "--memory-sizes": memorySizes = Numbers(); break;
+                case "--memory-settle": memorySettle = Number(); break;
                 case "--browser-rounds": browserRounds = Number(); break;
                 case "--postgres": postgres = Next(); break;
                 case "--out": output = Next(); break;
@@ -113,11 +116,11 @@ internal sealed record SyncOptions(
             throw new ArgumentException($"Unknown topology {t}");
         }
         if (watchers.Length == 0 || watchers.Any(w => w < 1) || rounds < 1 || warmup < 0 || tokens < 1 || delay < 0 || size < 2
-            || pages.Length == 0 || pages.Any(n => n < 1) || memoryRounds < 1 || memorySizes.Length == 0 || memorySizes.Any(n => n < 2) || browserRounds < 1)
+            || pages.Length == 0 || pages.Any(n => n < 1) || memoryRounds < 1 || memorySettle < 0 || memorySizes.Length == 0 || memorySizes.Any(n => n < 2) || browserRounds < 1)
         {
             throw new ArgumentException("Counts must be positive (session sizes at least 2 messages).");
         }
         return new SyncOptions(scenarios, providers, topologies, watchers, rounds, warmup, tokens, delay, size, hold, sidebar,
-            [.. pages.Order()], memoryRounds, memorySizes, browserRounds, postgres, output);
+            [.. pages.Order()], memoryRounds, memorySizes, memorySettle, browserRounds, postgres, output);
     }
 }
