@@ -7,10 +7,17 @@
         isNarrow: () => narrowQuery.matches,
 
         // Keeps the newest message in view while the user is reading at the bottom; leaves them alone if they scrolled up.
-        followConversation: (log, force) => {
+        followConversation: log => {
             if (!log || log.dataset.loadingOlder) return;
             const nearBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 120;
-            if (force || nearBottom) log.scrollTop = log.scrollHeight;
+            if (nearBottom) log.scrollTop = log.scrollHeight;
+        },
+
+        // Brings the newest message into view (a conversation just opened). A function of its own rather than a flag:
+        // every type a circuit passes to JS costs it serializer metadata of its own for as long as it is open.
+        scrollToNewest: log => {
+            if (!log || log.dataset.loadingOlder) return;
+            log.scrollTop = log.scrollHeight;
         },
 
         // Brings a message (a search result) to the middle of the conversation and gives it focus, so keyboard and
