@@ -9,7 +9,7 @@ namespace ResearchAssistant.SyncBenchmarks;
 
 /// <summary>
 /// One browser tab showing a conversation, as the server side of Blazor Server sees it, without the browser: what
-/// ChatPage.razor, its MessageItems, its CheckpointList and the layout's SessionList do when the session bus speaks.
+/// ChatPage.razor, its ConversationMessages (and MessageItem while an answer streams), its CheckpointList and the layout's SessionList do when the session bus speaks.
 /// <list type="bullet">
 /// <item>Work runs on a real Blazor <see cref="Dispatcher"/> (<see cref="Dispatcher.CreateDefault"/>, the renderer's
 /// synchronization context): one work item at a time, and run inline on the publisher's thread when the circuit is
@@ -19,7 +19,7 @@ namespace ResearchAssistant.SyncBenchmarks;
 /// (read after the hint was heard, so a read already running since then is shared), reads never overlapping (a change
 /// during a read asks for one more read afterwards), and render after each read; nothing when the view shown was
 /// read after the hint was heard.</item>
-/// <item>Render: the MessageItems' work: Markdown (the app's <see cref="MarkdownRenderer"/>) of every answer whose
+/// <item>Render: the messages' work: Markdown (the app's <see cref="MarkdownRenderer"/>) of every answer whose
 /// text changed since it was last rendered, the live text for an answer still streaming. Then, when a hint since the
 /// last re-read touched the checkpoints, the CheckpointList re-reads them (its Version parameter changed), as its
 /// OnParametersSetAsync does.</item>
@@ -55,7 +55,7 @@ internal sealed class SimulatedCircuit : IDisposable
     private bool _checkpointsTouched;
     private bool _renderPending;
     private int _checkpointVersion;
-    // MessageItem: the text each answer's Markdown was last made from.
+    // ConversationMessages / MessageItem: the text each answer's Markdown was last made from.
     private readonly Dictionary<Guid, string> _rendered = [];
     // CheckpointList
     private int _checkpointsLoadedFor = -1;
@@ -294,7 +294,7 @@ internal sealed class SimulatedCircuit : IDisposable
         }, TaskScheduler.Default);
     }
 
-    /// <summary>What rendering the page costs on the server before the diff: each MessageItem's Markdown when its text changed.</summary>
+    /// <summary>What rendering the page costs on the server before the diff: each answer's Markdown when its text changed (ConversationMessages, MessageItem while it streams).</summary>
     private void Render()
     {
         var view = _view;
@@ -311,7 +311,7 @@ internal sealed class SimulatedCircuit : IDisposable
                 markerSeen |= _marker is { } marker && message.Text.Contains(marker, StringComparison.Ordinal);
                 continue;
             }
-            // MessageItem.Text: the live text while the answer streams, the stored text otherwise.
+            // MessageItem.Text (streaming) / ConversationMessages: the live text while the answer streams, the stored text otherwise.
             var text = message.Status == EventStatus.Streaming && _live.TryGetValue(message.Id, out var live) ? live.Snapshot() : message.Text;
             if (!_rendered.TryGetValue(message.Id, out var before) || (!ReferenceEquals(before, text) && before != text))
             {
