@@ -24,9 +24,15 @@ public sealed class ConversationMessages : ComponentBase
     // A click while an earlier action of the same message still runs is ignored (a double click is one regenerate).
     private readonly HashSet<Guid> _acting = [];
     private readonly Action<Guid> _close;
+    private readonly EventCallback<MessageActionEventArgs> _onAction;
     private int _render;
 
-    public ConversationMessages() => _close = Close;
+    public ConversationMessages()
+    {
+        // Made once: renders (20 a second while an answer streams) pass the same handler and callback every time.
+        _close = Close;
+        _onAction = EventCallback.Factory.Create<MessageActionEventArgs>(this, OnActionAsync);
+    }
 
     [Parameter, EditorRequired] public IReadOnlyList<MessageView> Messages { get; set; } = [];
     /// <summary>Text of answers as they stream in, newer than what the database had when the messages were read.</summary>
@@ -51,7 +57,7 @@ public sealed class ConversationMessages : ComponentBase
         _render++;
         builder.OpenElement(0, "div");
         builder.AddAttribute(1, "class", "conversation-messages");
-        builder.AddAttribute(2, "onmessageaction", EventCallback.Factory.Create<MessageActionEventArgs>(this, OnActionAsync));
+        builder.AddAttribute(2, "onmessageaction", _onAction);
         foreach (var message in Messages)
         {
             var highlighted = message.Id == FocusId;
