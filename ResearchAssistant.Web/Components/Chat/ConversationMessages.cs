@@ -40,6 +40,8 @@ public sealed class ConversationMessages : ComponentBase
     [Parameter, EditorRequired] public MessageActions Actions { get; set; } = default!;
     /// <summary>The message a search result opened the conversation at: marked, and focusable so it can take focus.</summary>
     [Parameter] public Guid? FocusId { get; set; }
+    /// <summary>The page's rendered answers (whose messages it keeps without their text); without it, rendered here.</summary>
+    [Parameter] public AnswerBodies? Bodies { get; set; }
 
     protected override void OnParametersSet()
     {
@@ -71,6 +73,7 @@ public sealed class ConversationMessages : ComponentBase
                 builder.AddComponentParameter(7, nameof(MessageItem.Actions), Actions);
                 builder.AddComponentParameter(8, nameof(MessageItem.Highlighted), highlighted);
                 builder.AddComponentParameter(9, nameof(MessageItem.OnClosed), _close);
+                builder.AddComponentParameter(26, nameof(MessageItem.Body), Bodies?.Of(message));
                 builder.CloseComponent();
                 continue;
             }
@@ -119,6 +122,7 @@ public sealed class ConversationMessages : ComponentBase
 
     protected override void OnAfterRender(bool firstRender)
     {
+        Bodies?.Retain(Messages);
         if (_resting.Count > Messages.Count)
         {
             foreach (var (id, _) in _resting.Where(r => r.Value.Render != _render).ToList())
@@ -130,16 +134,28 @@ public sealed class ConversationMessages : ComponentBase
 
     private RestingMessage Resting(MessageView message)
     {
-        if (!_resting.TryGetValue(message.Id, out var resting) || !ReferenceEquals(resting.Text, message.Text) && resting.Text != message.Text)
+        if (!_resting.TryGetValue(message.Id, out var resting))
         {
-            var body = message.Role == MessageRole.User
-                ? null
-                : $"<div class=\"message-body\"><div class=\"markdown\">{MarkdownRenderer.ToHtml(message.Text)}</div></div>";
-            resting = new RestingMessage(resting?.ElementId ?? MessageMarkup.ElementId(message.Id), body);
+            resting = new RestingMessage(MessageMarkup.ElementId(message.Id));
             _resting[message.Id] = resting;
         }
-        // The same text read again is another string: refer to the one shown, so the old one can go.
-        resting.Text = message.Text;
+        if (message.Role == MessageRole.Assistant)
+        {
+            if (Bodies?.Of(message) is { } kept)
+            {
+                resting.Body = kept;
+                resting.Text = null;
+            }
+            else
+            {
+                if (resting.Text is null || !ReferenceEquals(resting.Text, message.Text) && resting.Text != message.Text)
+                {
+                    resting.Body = AnswerBodies.Render(message.Text);
+                }
+                // The same text read again is another string: refer to the one shown, so the old one can go.
+                resting.Text = message.Text;
+            }
+        }
         resting.Render = _render;
         return resting;
     }
@@ -189,12 +205,13 @@ public sealed class ConversationMessages : ComponentBase
         }
     }
 
-    private sealed class RestingMessage(string elementId, string? body)
+    private sealed class RestingMessage(string elementId)
     {
         public string ElementId { get; } = elementId;
-        /// <summary>An answer's rendered Markdown in its body; null for a user's message (shown as text).</summary>
-        public string? Body { get; } = body;
-        public string Text { get; set; } = "";
+        /// <summary>An answer's body (its rendered Markdown); null for a user's message (shown as text).</summary>
+        public string? Body { get; set; }
+        /// <summary>The text the body was rendered from here; null when the body came from <see cref="Bodies"/>.</summary>
+        public string? Text { get; set; }
         public int Render { get; set; }
     }
 }
