@@ -145,24 +145,38 @@ public sealed class UserCipher
     /// compare as one integer on both providers; at a million distinct terms per user the chance that any two collide
     /// is about 3e-8, and a collision would only add a spurious match to a ranking, never reveal text.
     /// </summary>
-    public long HashTerm(string term)
+    public long HashTerm(string term) => HashTerms([term])[0];
+
+    /// <summary>
+    /// <see cref="HashTerm"/> of each term, in order, through one keyed HMAC instance: the one-shot call sets the key
+    /// up anew for every term, which made hashing a long answer's ~150 distinct terms cost about twice as much.
+    /// </summary>
+    public long[] HashTerms(IReadOnlyList<string> terms)
     {
-        var maxBytes = Encoding.UTF8.GetMaxByteCount(term.Length);
-        var rented = maxBytes <= 256 ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(maxBytes);
-        Span<byte> buffer = rented is null ? stackalloc byte[256] : rented;
-        try
+        var hashes = new long[terms.Count];
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _searchKey);
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        Span<byte> small = stackalloc byte[256];
+        for (var i = 0; i < terms.Count; i++)
         {
-            var length = Encoding.UTF8.GetBytes(term, buffer);
-            Span<byte> mac = stackalloc byte[32];
-            HMACSHA256.HashData(_searchKey, buffer[..length], mac);
-            return System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(mac);
-        }
-        finally
-        {
-            if (rented is not null)
+            var term = terms[i];
+            var maxBytes = Encoding.UTF8.GetMaxByteCount(term.Length);
+            var rented = maxBytes <= small.Length ? null : System.Buffers.ArrayPool<byte>.Shared.Rent(maxBytes);
+            try
             {
-                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+                var buffer = rented is null ? small : rented;
+                hmac.AppendData(buffer[..Encoding.UTF8.GetBytes(term, buffer)]);
+                hmac.GetHashAndReset(mac);
+                hashes[i] = System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(mac);
+            }
+            finally
+            {
+                if (rented is not null)
+                {
+                    System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+                }
             }
         }
+        return hashes;
     }
 }

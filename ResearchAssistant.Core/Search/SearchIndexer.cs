@@ -23,11 +23,12 @@ internal static class SearchIndexer
         {
             counts[term] = counts.GetValueOrDefault(term) + 1;
         }
+        var distinct = counts.Keys.ToList();
+        var hashes = cipher.HashTerms(distinct);
         var frequencies = new Dictionary<long, int>(counts.Count);
-        foreach (var (term, count) in counts)
+        for (var i = 0; i < distinct.Count; i++)
         {
-            var hash = cipher.HashTerm(term);
-            frequencies[hash] = frequencies.GetValueOrDefault(hash) + count;
+            frequencies[hashes[i]] = frequencies.GetValueOrDefault(hashes[i]) + counts[distinct[i]];
         }
         var document = new Document(userId, sessionId, eventId, terms.Count, frequencies);
         for (var attempt = 0; ; attempt++)
