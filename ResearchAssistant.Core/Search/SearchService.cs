@@ -36,7 +36,7 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
 
         var cipher = await protector.ForUserAsync(userId, ct);
         await using var db = await contexts.CreateDbContextAsync(ct);
-        if (await Bm25.PrepareAsync(db, userId, parsed.Terms.Select(cipher.HashTerm).Distinct().ToList(), ct) is not { } prepared)
+        if (await Bm25.PrepareAsync(db, userId, QueryHashes(cipher, parsed.Terms), ct) is not { } prepared)
         {
             return new SearchResponse([], parsed.Terms, parsed.WasShortened, hint);
         }
@@ -88,7 +88,7 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
             return null;
         }
         var cipher = await protector.ForUserAsync(userId, ct);
-        if (await Bm25.PrepareAsync(db, userId, parsed.Terms.Select(cipher.HashTerm).Distinct().ToList(), ct) is not { } prepared)
+        if (await Bm25.PrepareAsync(db, userId, QueryHashes(cipher, parsed.Terms), ct) is not { } prepared)
         {
             return null;
         }
@@ -96,6 +96,10 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
         var top = await Bm25.TopAsync(db, stats, terms, sessionId, take, ct);
         return top.Count == 0 ? null : (stats.IndexId, top);
     }
+
+    /// <summary>A query's distinct terms hashed with the user's search key, through one keyed HMAC for them all.</summary>
+    private static List<long> QueryHashes(UserCipher cipher, IReadOnlyList<string> terms) =>
+        cipher.HashTerms(terms.Distinct(StringComparer.Ordinal).ToList()).Distinct().ToList();
 
     private static async Task<Dictionary<long, (Guid EventId, Guid SessionId)>> EventIdsAsync(AppDbContext db, int indexId, List<ScoredDocument> top, CancellationToken ct)
     {
