@@ -16,9 +16,10 @@ namespace ResearchAssistant.Web.Components.Chat;
 /// </summary>
 public sealed class ConversationMessages : ComponentBase
 {
-    // Markup of the messages at rest, kept between renders (Markdown is rendered once per text), and dropped for those
-    // no longer shown (see OnAfterRender).
+    // Markup of the messages at rest (element id, an answer's body from AnswerBodies), kept between renders and dropped
+    // for those no longer shown (see OnAfterRender).
     private readonly Dictionary<Guid, RestingMessage> _resting = [];
+    private AnswerBodies? _ownBodies;
     // Messages shown as a MessageItem for an edit or a checkpoint name, until it is saved or cancelled.
     private readonly Dictionary<Guid, MessageMode> _open = [];
     // A click while an earlier action of the same message still runs is ignored (a double click is one regenerate).
@@ -40,8 +41,13 @@ public sealed class ConversationMessages : ComponentBase
     [Parameter, EditorRequired] public MessageActions Actions { get; set; } = default!;
     /// <summary>The message a search result opened the conversation at: marked, and focusable so it can take focus.</summary>
     [Parameter] public Guid? FocusId { get; set; }
-    /// <summary>The page's rendered answers (whose messages it keeps without their text); without it, rendered here.</summary>
+    /// <summary>
+    /// The page's rendered answers (it keeps written answers without their text, see <see cref="AnswerBodies"/>). An
+    /// answer given with its text is kept here too; without this parameter, in bodies of this component's own.
+    /// </summary>
     [Parameter] public AnswerBodies? Bodies { get; set; }
+
+    private AnswerBodies AnswerBodies => Bodies ?? (_ownBodies ??= new AnswerBodies());
 
     protected override void OnParametersSet()
     {
@@ -73,7 +79,7 @@ public sealed class ConversationMessages : ComponentBase
                 builder.AddComponentParameter(7, nameof(MessageItem.Actions), Actions);
                 builder.AddComponentParameter(8, nameof(MessageItem.Highlighted), highlighted);
                 builder.AddComponentParameter(9, nameof(MessageItem.OnClosed), _close);
-                builder.AddComponentParameter(26, nameof(MessageItem.Body), Bodies?.Of(message));
+                builder.AddComponentParameter(26, nameof(MessageItem.Body), AnswerBodies.Of(message));
                 builder.CloseComponent();
                 continue;
             }
@@ -122,7 +128,7 @@ public sealed class ConversationMessages : ComponentBase
 
     protected override void OnAfterRender(bool firstRender)
     {
-        Bodies?.Retain(Messages);
+        AnswerBodies.Retain(Messages);
         if (_resting.Count > Messages.Count)
         {
             foreach (var (id, _) in _resting.Where(r => r.Value.Render != _render).ToList())
@@ -141,20 +147,8 @@ public sealed class ConversationMessages : ComponentBase
         }
         if (message.Role == MessageRole.Assistant)
         {
-            if (Bodies?.Of(message) is { } kept)
-            {
-                resting.Body = kept;
-                resting.Text = null;
-            }
-            else
-            {
-                if (resting.Text is null || !ReferenceEquals(resting.Text, message.Text) && resting.Text != message.Text)
-                {
-                    resting.Body = AnswerBodies.Render(message.Text);
-                }
-                // The same text read again is another string: refer to the one shown, so the old one can go.
-                resting.Text = message.Text;
-            }
+            // Rendered when the page read it; an answer given here with its text is rendered (once) on the way.
+            resting.Body = AnswerBodies.Of(message) ?? AnswerBodies.Of(AnswerBodies.Keep(message));
         }
         resting.Render = _render;
         return resting;
@@ -210,8 +204,6 @@ public sealed class ConversationMessages : ComponentBase
         public string ElementId { get; } = elementId;
         /// <summary>An answer's body (its rendered Markdown); null for a user's message (shown as text).</summary>
         public string? Body { get; set; }
-        /// <summary>The text the body was rendered from here; null when the body came from <see cref="Bodies"/>.</summary>
-        public string? Text { get; set; }
         public int Render { get; set; }
     }
 }

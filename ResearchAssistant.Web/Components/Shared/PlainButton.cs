@@ -54,7 +54,7 @@ public static class PlainButton
     {
         builder.OpenElement(0, "button");
         builder.AddAttribute(1, "type", type);
-        builder.AddAttribute(2, "class", Classes.GetOrAdd((look, disabled, text is null && icon is not null), static key => key.Look.CssClass(key.Disabled, key.IconOnly)));
+        builder.AddAttribute(2, "class", ClassOf(look, disabled, iconOnly: text is null && icon is not null));
         builder.AddAttribute(3, "aria-label", label);
         builder.AddAttribute(4, "title", title);
         builder.AddAttribute(5, "aria-expanded", expanded switch { true => "true", false => "false", null => null });
@@ -75,7 +75,7 @@ public static class PlainButton
     public static string Markup(ButtonLook look, string? icon, string? text, string? label, string? title, bool disabled, string action)
     {
         var html = new System.Text.StringBuilder("<button class=\"")
-            .Append(Classes.GetOrAdd((look, disabled, text is null && icon is not null), static key => key.Look.CssClass(key.Disabled, key.IconOnly)))
+            .Append(ClassOf(look, disabled, iconOnly: text is null && icon is not null))
             .Append('"');
         if (label is not null)
         {
@@ -96,6 +96,9 @@ public static class PlainButton
     /// <summary><see cref="Markup"/> for an icon-only button, as <see cref="WriteIcon"/> writes it.</summary>
     public static string IconMarkup(string icon, string label, string action, bool disabled = false, string? title = null) =>
         Markup(IconLook, icon, text: null, label, title ?? label, disabled, action);
+
+    private static string ClassOf(ButtonLook look, bool disabled, bool iconOnly) =>
+        Classes.GetOrAdd((look, disabled, iconOnly), static key => key.Look.CssClass(key.Disabled, key.IconOnly));
 
     /// <summary>RadzenButton's content for an icon and/or a text.</summary>
     private static string Content(string? icon, string? text)
