@@ -51,6 +51,25 @@ total_passed=0
 total_failed=0
 status=0
 
+# Each failed test's name, message and the top of its stack, from a TRX file. Printed again at the very end so a CI
+# log that keeps only its tail still says what failed and why.
+report_failures() { # <trx>
+  awk '
+    function unxml(s) { gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s);
+                        gsub(/&#xD;/, "", s); gsub(/&#xA;/, "", s); gsub(/&amp;/, "\\&", s); return s }
+    /<UnitTestResult / && /outcome="(Failed|Error|Timeout|Aborted)"/ {
+      failing = 1; match($0, /testName="[^"]*"/); print "\nFAILED " unxml(substr($0, RSTART + 10, RLENGTH - 11)); next }
+    /<\/UnitTestResult>/ { failing = 0; section = ""; next }
+    failing && /<Message>/ { section = "message"; lines = 0 }
+    failing && /<StackTrace>/ { section = "stack"; lines = 0 }
+    failing && section != "" {
+      line = $0; gsub(/<\/?(Message|StackTrace|ErrorInfo)>/, "", line); sub(/^[ \t]+/, "", line)
+      if (line ~ /[^ \t]/ && ++lines <= (section == "message" ? 20 : 8)) print "  " unxml(line)
+      if ($0 ~ /<\/(Message|StackTrace)>/) section = ""
+    }' "$1"
+}
+failure_report=""
+
 run_tests() { # <name> <project> <hang timeout>
   local name=$1 project=$2 hang=$3 rc=0
   step "testing $project"
@@ -79,6 +98,7 @@ run_tests() { # <name> <project> <hang timeout>
   if (( rc != 0 && failed == 0 )); then failed=1; fi
   if (( passed + failed == 0 )); then echo "no tests ran in $project" >&2; failed=1; fi
   echo "$name: $passed passed, $failed failed (dotnet test exit code $rc)"
+  [[ -f "$trx" ]] && failure_report+=$(report_failures "$trx")
   total_passed=$((total_passed + passed))
   total_failed=$((total_failed + failed))
   if (( rc != 0 || failed != 0 )); then status=1; fi
@@ -91,6 +111,7 @@ if compgen -G "$e2e_out/screenshots/*.png" >/dev/null; then
   echo "browser test failure screenshots: $e2e_out/screenshots/; app logs: $e2e_out/app-logs/"
 fi
 
+if [[ -n "$failure_report" ]]; then step "what failed"; printf '%s\n' "$failure_report"; fi
 step "done; TRX files in ${results#"$root"/}"
 echo "$total_passed passed, $total_failed failed"
 if (( status != 0 || total_failed != 0 || total_passed == 0 )); then exit 1; fi
