@@ -57,6 +57,9 @@ public static class CoreServiceCollectionExtensions
         {
             services.AddSingleton<ISessionTurnLock, InProcessTurnLock>();
         }
+        // Before the turn runner and the chat service, which nudge it.
+        services.AddSingleton<Search.SearchMerger>();
+        services.AddHostedService(sp => sp.GetRequiredService<Search.SearchMerger>());
         services.AddSingleton<TurnRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<TurnRunner>());
         services.AddSingleton<ChatService>();

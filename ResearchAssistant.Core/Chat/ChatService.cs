@@ -23,6 +23,7 @@ public sealed class ChatService(
     ContentProtector protector,
     Context.ContextAssembler assembler,
     Llm.IChatModel model,
+    Search.SearchMerger merger,
     TimeProvider clock)
 {
     /// <summary>How many messages opening a conversation reads; older ones load on demand.</summary>
@@ -338,6 +339,8 @@ public sealed class ChatService(
             await using var tx = await db.BeginWriteTransactionAsync(ct);
             result = await store(db, clock.GetUtcNow());
             await tx.CommitAsync(ct);
+            // The message was indexed with it: its terms go into the postings in the background.
+            merger.Nudge();
         }
         catch (DbUpdateException ex) when (IsUniqueViolation(ex))
         {

@@ -29,6 +29,7 @@ public sealed class TurnRunner(
     ISessionTurnLock turnLock,
     DatabaseSettings database,
     TimeProvider clock,
+    Search.SearchMerger merger,
     ILogger<TurnRunner> logger) : IHostedService
 {
     /// <summary>How often a streaming answer's text is written to the database: what a crash can lose at most.</summary>
@@ -375,6 +376,7 @@ public sealed class TurnRunner(
             await SessionChain.AdvanceAsync(db, worker.SessionId, CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);
         }
+        merger.Nudge();
         // The seal updates the answer in place: not the session's last activity, nor its checkpoints.
         Publish(worker, SessionChangeKind.Changed, answerId, parts: SessionParts.Conversation);
     }

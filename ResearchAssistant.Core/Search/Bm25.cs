@@ -17,6 +17,16 @@ internal sealed record ScoredDocument(long Number, double Score);
 internal sealed record QueryTerm(long Hash, long DocumentFrequency, double Idf);
 
 /// <summary>
+/// A document whose terms are not in the postings yet (<see cref="SearchDocument.UnmergedTerms"/>), with the
+/// frequencies of the query's terms it holds: scored in memory, exactly as its postings would score.
+/// </summary>
+internal sealed record UnmergedDocument(long Number, Guid SessionId, int Length, Dictionary<long, int> QueryTermFrequencies)
+{
+    public double Score(IReadOnlyList<QueryTerm> terms, double averageLength) =>
+        terms.Sum(t => QueryTermFrequencies.TryGetValue(t.Hash, out var tf) ? Bm25.TermScore(t.Idf, tf, Length, averageLength) : 0);
+}
+
+/// <summary>
 /// Okapi BM25 over the hashed postings, computed in SQL so only the best documents leave the database:
 /// score(d) = Σ over query terms t in d of idf(t) · tf·(k1+1) / (tf + k1·(1 − b + b·|d|/avgdl)),
 /// with idf(t) = ln(1 + (N − df + 0.5) / (df + 0.5)) (never negative, as in Lucene). Both statements read only the
@@ -82,13 +92,16 @@ internal static class Bm25
     }
 
     /// <summary>
-    /// What ranking a query needs, in one statement: the user's statistics and each hashed term present in the index
-    /// with its document frequency and idf (terms in no document are left out). Null when the user has no index yet.
-    /// One round trip fewer than reading the statistics first: the postings' index id comes from a subquery.
+    /// What ranking a query needs, in one statement: the user's statistics; each hashed term present in the index with
+    /// its document frequency and idf (terms in no document are left out); and the user's unmerged documents, which
+    /// count towards the frequencies and are scored from their own row. Null when the user has no index yet.
+    /// One round trip fewer than reading the statistics first: the index id comes from a subquery.
     /// </summary>
-    public static async Task<(IndexStats Stats, List<QueryTerm> Terms)?> PrepareAsync(AppDbContext db, string userId, IReadOnlyList<long> termHashes, CancellationToken ct)
+    public static async Task<(IndexStats Stats, List<QueryTerm> Terms, List<UnmergedDocument> Unmerged)?> PrepareAsync(
+        AppDbContext db, string userId, IReadOnlyList<long> termHashes, CancellationToken ct)
     {
         var args = new List<object> { userId };
+        const string IndexOfUser = """(SELECT s."Id" FROM "SearchIndexes" s WHERE s."UserId" = @p0)""";
         var frequencies = "";
         if (termHashes.Count > 0)
         {
@@ -96,49 +109,87 @@ internal static class Bm25
             frequencies = $"""
 
                 UNION ALL
-                SELECT NULL, NULL, NULL, p."TermHash", COUNT(*)
+                SELECT 1, NULL, NULL, p."TermHash", COUNT(*), NULL, NULL
                 FROM "SearchPostings" p
-                WHERE p."IndexId" = (SELECT s."Id" FROM "SearchIndexes" s WHERE s."UserId" = @p0) AND p."TermHash" IN ({inList})
+                WHERE p."IndexId" = {IndexOfUser} AND p."TermHash" IN ({inList})
                 GROUP BY p."TermHash"
                 """;
         }
-        // The statistics row is the one without a term.
+        // Row kinds: 0 the statistics, 1 a term's document frequency in the postings, 2 an unmerged document.
         var sql = $"""
-            SELECT i."Id", i."DocumentCount", i."TotalLength", CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)
+            SELECT 0, i."Id", i."DocumentCount", i."TotalLength", CAST(NULL AS BIGINT), CAST(NULL AS UUID), CAST(NULL AS BYTEA)
             FROM "SearchIndexes" i WHERE i."UserId" = @p0{frequencies}
+            UNION ALL
+            SELECT 2, NULL, NULL, d."Length", d."Number", d."SessionId", d."UnmergedTerms"
+            FROM "SearchDocuments" d
+            WHERE d."IndexId" = {IndexOfUser} AND d."UnmergedTerms" IS NOT NULL
             """;
-        var rows = await RawSql.QueryAsync(db, sql, args, r => r.IsDBNull(3)
-            ? (Stats: new IndexStats(r.GetInt32(0), r.GetInt64(1), r.GetInt64(2)), Hash: 0L, Count: 0L)
-            : (Stats: null, Hash: r.GetInt64(3), Count: r.GetInt64(4)), ct);
-        var stats = rows.Select(r => r.Stats).FirstOrDefault(s => s is not null);
+        var wanted = termHashes.ToHashSet();
+        IndexStats? stats = null;
+        var counts = new Dictionary<long, long>();
+        var unmerged = new List<UnmergedDocument>();
+        await RawSql.QueryAsync(db, sql, args, r =>
+        {
+            switch (r.GetInt32(0))
+            {
+                case 0:
+                    stats = new IndexStats(r.GetInt32(1), r.GetInt64(2), r.GetInt64(3));
+                    break;
+                case 1:
+                    counts[r.GetInt64(3)] = counts.GetValueOrDefault(r.GetInt64(3)) + r.GetInt64(4);
+                    break;
+                default:
+                    var found = UnmergedTerms.Find((byte[])r.GetValue(6), wanted);
+                    unmerged.Add(new UnmergedDocument(r.GetInt64(4), r.GetGuid(5), (int)r.GetInt64(3), found));
+                    foreach (var hash in found.Keys)
+                    {
+                        counts[hash] = counts.GetValueOrDefault(hash) + 1;
+                    }
+                    break;
+            }
+            return 0;
+        }, ct);
         if (stats is null)
         {
             return null;
         }
-        var counts = rows.Where(r => r.Stats is null).ToDictionary(r => r.Hash, r => r.Count);
         var terms = termHashes.Where(counts.ContainsKey)
             .Select(h => new QueryTerm(h, counts[h], Idf(stats.DocumentCount, counts[h])))
             .ToList();
-        return (stats, terms);
+        // Only those holding a query term can score.
+        unmerged.RemoveAll(d => d.QueryTermFrequencies.Count == 0);
+        return (stats, terms, unmerged);
     }
 
     /// <summary>
     /// The best <paramref name="take"/> documents for the query's terms (<see cref="PrepareAsync"/>), best first (ties:
     /// newest first), optionally only those of one session. Exact either way: few postings are scored all at once in
     /// SQL; when a term is common, <see cref="PrunedTopK"/> reads each term's best postings first and stops once nothing
-    /// unread can enter the top.
+    /// unread can enter the top. Unmerged documents are scored in memory and ranked with the postings' best.
     /// </summary>
-    public static async Task<List<ScoredDocument>> TopAsync(AppDbContext db, IndexStats stats, IReadOnlyList<QueryTerm> terms, Guid? sessionId, int take, CancellationToken ct)
+    public static async Task<List<ScoredDocument>> TopAsync(AppDbContext db, IndexStats stats, IReadOnlyList<QueryTerm> terms,
+        IReadOnlyList<UnmergedDocument> unmerged, Guid? sessionId, int take, CancellationToken ct)
     {
         if (terms.Count == 0 || take <= 0)
         {
             return [];
         }
-        if (terms.Sum(t => t.DocumentFrequency) > FullScanLimit)
+        var fresh = unmerged.Where(d => sessionId is not { } session || d.SessionId == session)
+            .Select(d => new ScoredDocument(d.Number, d.Score(terms, stats.AverageLength)))
+            .ToList();
+        // A document merged between this query's statements is seen both unmerged and in the postings: asking the
+        // postings for as many more as there are unmerged documents keeps the best `take` exact after de-duplication.
+        var fromPostings = terms.Sum(t => t.DocumentFrequency) > FullScanLimit
+            ? await PrunedTopK.RunAsync(db, stats, terms, sessionId, take + fresh.Count, ct)
+            : await FullScanAsync(db, stats, terms, sessionId, take + fresh.Count, ct);
+        if (fresh.Count == 0)
         {
-            return await PrunedTopK.RunAsync(db, stats, terms, sessionId, take, ct);
+            return fromPostings.Take(take).ToList();
         }
-        return await FullScanAsync(db, stats, terms, sessionId, take, ct);
+        var numbers = fresh.Select(d => d.Number).ToHashSet();
+        return fromPostings.Where(d => !numbers.Contains(d.Number)).Concat(fresh)
+            .OrderByDescending(d => d.Score).ThenByDescending(d => d.Number)
+            .Take(take).ToList();
     }
 
     /// <summary>Scores every posting of the query's terms in one SQL aggregate and keeps the best.</summary>

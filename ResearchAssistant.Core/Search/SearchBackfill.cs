@@ -14,7 +14,8 @@ namespace ResearchAssistant.Core.Search;
 /// left streaming (sealed as interrupted at start-up, outside any turn) and messages stored before search existed.
 /// Everything else is indexed in the transaction that stores or seals it, so this usually finds nothing.
 /// </summary>
-public sealed class SearchBackfill(IDbContextFactory<AppDbContext> contexts, ContentProtector protector, ILogger<SearchBackfill> logger) : BackgroundService
+public sealed class SearchBackfill(IDbContextFactory<AppDbContext> contexts, ContentProtector protector, SearchMerger merger, ILogger<SearchBackfill> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -76,6 +77,7 @@ public sealed class SearchBackfill(IDbContextFactory<AppDbContext> contexts, Con
         {
             await SearchIndexer.IndexAsync(db, item.OwnerId, cipher, item.SessionId, item.EventId, cipher.Decrypt(content), ct);
             await tx.CommitAsync(ct);
+            merger.Nudge();
             return true;
         }
         catch (Exception ex) when (IsConflict(ex))

@@ -27,6 +27,13 @@ public sealed class SearchDocument
     public Guid SessionId { get; set; }
     /// <summary>How many terms the message has (stop words excluded), counting repeats.</summary>
     public int Length { get; set; }
+    /// <summary>
+    /// The document's terms (<see cref="UnmergedTerms"/>: hash and frequency) until <see cref="SearchMerger"/> has moved
+    /// them into the postings, then null. Storing a message writes this one row instead of a posting per term, so the
+    /// message's own commit stays short; search scores these few documents from here, so a message is findable from
+    /// the commit that stores it.
+    /// </summary>
+    public byte[]? UnmergedTerms { get; set; }
 }
 
 /// <summary>A term occurring in a document: the inverted index.</summary>

@@ -5,14 +5,17 @@ using ResearchAssistant.Core.Privacy;
 namespace ResearchAssistant.Core.Search;
 
 /// <summary>
-/// Writes and removes a user's postings. Callers own the context and the transaction, so a message and its postings
-/// are committed together: nothing is ever stored unsearchable, or searchable but not stored.
+/// Writes and removes a user's search documents and postings. Callers own the context and the transaction, so a message
+/// and its document are committed together: nothing is ever stored unsearchable, or searchable but not stored.
 /// </summary>
 internal static class SearchIndexer
 {
     /// <summary>
-    /// Indexes one message: its terms, hashed with the user's search key, and the counts BM25 needs. One command on
-    /// PostgreSQL, whatever the message's length (one more for a user's first message).
+    /// Indexes one message: its terms, hashed with the user's search key, as one document row holding them
+    /// (<see cref="SearchDocument.UnmergedTerms"/>), and the counts BM25 needs. <see cref="SearchMerger"/> moves the
+    /// terms into the postings afterwards, in the background and in batches: a long answer has over a hundred distinct
+    /// terms, and a posting each, in two B-trees, was most of what storing a message cost. One command on PostgreSQL
+    /// (one more for a user's first message). The caller nudges the merger once its transaction has committed.
     /// </summary>
     public static async Task IndexAsync(AppDbContext db, string userId, UserCipher cipher, Guid sessionId, Guid eventId, string text, CancellationToken ct)
     {
@@ -30,11 +33,12 @@ internal static class SearchIndexer
         {
             frequencies[hashes[i]] = frequencies.GetValueOrDefault(hashes[i]) + counts[distinct[i]];
         }
-        var document = new Document(userId, sessionId, eventId, terms.Count, frequencies);
+        var sorted = frequencies.Select(f => (Hash: f.Key, Frequency: f.Value)).OrderBy(f => f.Hash).ToList();
+        // A message of stop words only has no term to merge: its document is merged as it is.
+        var document = new Document(userId, sessionId, eventId, terms.Count, sorted.Count == 0 ? null : UnmergedTerms.Pack(sorted));
         for (var attempt = 0; ; attempt++)
         {
-            var written = db.Database.IsSqlite() ? await WriteSqliteAsync(db, document, ct) : await WritePostgresAsync(db, document, ct);
-            if (written)
+            if (await WriteDocumentAsync(db, document, ct))
             {
                 return;
             }
@@ -51,75 +55,70 @@ internal static class SearchIndexer
     }
 
     /// <summary>
-    /// One round trip: numbering the document and adding it to the statistics (which also holds the user's index row
-    /// until commit, so concurrent indexing never hands out the same number), the document row and its postings, the
-    /// postings as three arrays. The text never varies, so the server keeps it prepared on each pooled connection.
-    /// False when the user has no index row yet.
+    /// Numbering the document and adding it to the statistics (which also holds the user's index row until commit, so
+    /// concurrent indexing never hands out the same number), then the document row: one round trip on PostgreSQL
+    /// (data-modifying CTEs; the server keeps the constant text prepared on each pooled connection), two calls into
+    /// SQLite. False when the user has no index row yet.
     /// </summary>
-    private static async Task<bool> WritePostgresAsync(AppDbContext db, Document document, CancellationToken ct)
+    private static async Task<bool> WriteDocumentAsync(AppDbContext db, Document document, CancellationToken ct)
     {
-        var count = document.Frequencies.Count;
-        var hashes = new long[count];
-        var tfs = new int[count];
-        var impacts = new int[count];
-        var i = 0;
-        foreach (var (hash, frequency) in document.Frequencies)
-        {
-            (hashes[i], tfs[i], impacts[i]) = (hash, frequency, Bm25.ImpactKey(frequency, document.Length));
-            i++;
-        }
-        // Data-modifying CTEs all run to completion; the statement returns how many documents it wrote (0 or 1).
-        var written = await RawSql.ScalarAsync<long>(db, """
-            WITH slot AS (
-                UPDATE "SearchIndexes"
-                SET "DocumentCount" = "DocumentCount" + 1, "TotalLength" = "TotalLength" + @p0, "LastDocumentNumber" = "LastDocumentNumber" + 1
-                WHERE "UserId" = @p1
-                RETURNING "Id", "LastDocumentNumber"
-            ), document AS (
-                INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length")
-                SELECT "Id", "LastDocumentNumber", @p2, @p3, @p4 FROM slot
-                RETURNING "IndexId", "Number"
-            ), postings AS (
-                INSERT INTO "SearchPostings" ("IndexId", "DocumentNumber", "TermHash", "TermFrequency", "DocumentLength", "ImpactKey")
-                SELECT d."IndexId", d."Number", t.hash, t.tf, @p4, t.impact
-                FROM document d CROSS JOIN unnest(@p5, @p6, @p7) AS t(hash, tf, impact)
-            )
-            SELECT count(*) FROM document
-            """, [(long)document.Length, document.UserId, document.EventId, document.SessionId, document.Length, hashes, tfs, impacts], ct, prepare: true);
-        return written == 1;
-    }
-
-    /// <summary>
-    /// SQLite has no data-modifying CTEs, and its statements cost no round trip: the numbering, the document, then one
-    /// prepared insert executed per posting (half the cost of one long multi-row INSERT, which SQLite had to parse).
-    /// False when the user has no index row yet.
-    /// </summary>
-    private static async Task<bool> WriteSqliteAsync(AppDbContext db, Document document, CancellationToken ct)
-    {
-        var slots = await RawSql.QueryAsync(db, """
+        const string Slot = """
             UPDATE "SearchIndexes"
             SET "DocumentCount" = "DocumentCount" + 1, "TotalLength" = "TotalLength" + @p0, "LastDocumentNumber" = "LastDocumentNumber" + 1
             WHERE "UserId" = @p1
             RETURNING "Id", "LastDocumentNumber"
-            """, [(long)document.Length, document.UserId], r => (Id: r.GetInt32(0), Number: r.GetInt64(1)), ct);
+            """;
+        object terms = document.Terms is { } packed ? packed : DBNull.Value;
+        if (!db.Database.IsSqlite())
+        {
+            var written = await RawSql.ScalarAsync<long>(db, $"""
+                WITH slot AS ({Slot}), document AS (
+                    INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length", "UnmergedTerms")
+                    SELECT "Id", "LastDocumentNumber", @p2, @p3, @p4, @p5 FROM slot
+                    RETURNING 1
+                )
+                SELECT count(*) FROM document
+                """, [(long)document.Length, document.UserId, document.EventId, document.SessionId, document.Length, terms], ct, prepare: true);
+            return written == 1;
+        }
+        var slots = await RawSql.QueryAsync(db, Slot, [(long)document.Length, document.UserId], r => (Id: r.GetInt32(0), Number: r.GetInt64(1)), ct);
         if (slots.Count == 0)
         {
             return false;
         }
         var (indexId, number) = slots[0];
         await RawSql.ExecuteAsync(db, """
-            INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length") VALUES (@p0, @p1, @p2, @p3, @p4)
-            """, [indexId, number, RawSql.Guid(db, document.EventId), RawSql.Guid(db, document.SessionId), document.Length], ct);
-        var postings = new List<object[]>(document.Frequencies.Count);
-        foreach (var (hash, frequency) in document.Frequencies)
+            INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length", "UnmergedTerms") VALUES (@p0, @p1, @p2, @p3, @p4, @p5)
+            """, [indexId, number, RawSql.Guid(db, document.EventId), RawSql.Guid(db, document.SessionId), document.Length, terms], ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Inserts postings, in the order given (the merger gives them by index and term, so consecutive inserts land on
+    /// the same or neighbouring pages of the term index). PostgreSQL: one statement, the postings as arrays. SQLite: one
+    /// prepared insert executed per posting (half the cost of one long multi-row INSERT, which SQLite had to parse).
+    /// </summary>
+    public static async Task WritePostingsAsync(AppDbContext db, IReadOnlyList<SearchPosting> postings, CancellationToken ct)
+    {
+        if (postings.Count == 0)
         {
-            postings.Add([indexId, number, hash, frequency, document.Length, Bm25.ImpactKey(frequency, document.Length)]);
+            return;
+        }
+        if (!db.Database.IsSqlite())
+        {
+            await RawSql.ExecuteAsync(db, """
+                INSERT INTO "SearchPostings" ("IndexId", "DocumentNumber", "TermHash", "TermFrequency", "DocumentLength", "ImpactKey")
+                SELECT * FROM unnest(@p0, @p1, @p2, @p3, @p4, @p5)
+                """, [
+                    postings.Select(p => p.IndexId).ToArray(), postings.Select(p => p.DocumentNumber).ToArray(), postings.Select(p => p.TermHash).ToArray(),
+                    postings.Select(p => p.TermFrequency).ToArray(), postings.Select(p => p.DocumentLength).ToArray(), postings.Select(p => p.ImpactKey).ToArray(),
+                ], ct);
+            return;
         }
         await RawSql.ExecuteEachAsync(db, """
             INSERT INTO "SearchPostings" ("IndexId", "DocumentNumber", "TermHash", "TermFrequency", "DocumentLength", "ImpactKey")
             VALUES (@p0, @p1, @p2, @p3, @p4, @p5)
-            """, postings, ct);
-        return true;
+            """, postings.Select(p => new object[] { p.IndexId, p.DocumentNumber, p.TermHash, p.TermFrequency, p.DocumentLength, p.ImpactKey }).ToList(), ct);
     }
 
     /// <summary>
@@ -139,6 +138,7 @@ internal static class SearchIndexer
         //   walked all of the user's documents by the primary key instead.
         // - "DocumentNumber IN (those documents)" makes each document's postings one range of the postings' key; a
         //   correlated EXISTS walked all of the user's postings.
+        await WaitForMergerAsync(db, $"""SELECT 1 FROM "SearchDocuments" WHERE "SessionId" = {sessionId} AND "UnmergedTerms" IS NOT NULL FOR UPDATE""", ct);
         var numbers = db.SearchDocuments.Where(d => d.SessionId == sessionId).Select(d => d.Number);
         await db.SearchPostings.Where(p => p.IndexId == ix && numbers.Contains(p.DocumentNumber)).ExecuteDeleteAsync(ct);
         // RETURNING gives exactly what was deleted, so the statistics stay exact even if a document was added meanwhile.
@@ -167,11 +167,26 @@ internal static class SearchIndexer
         {
             return;
         }
+        await WaitForMergerAsync(db, $"""SELECT 1 FROM "SearchDocuments" WHERE "IndexId" = {ix} AND "UnmergedTerms" IS NOT NULL FOR UPDATE""", ct);
         await db.SearchPostings.Where(p => p.IndexId == ix).ExecuteDeleteAsync(ct);
         await db.SearchDocuments.Where(d => d.IndexId == ix).ExecuteDeleteAsync(ct);
         await db.SearchIndexes.Where(i => i.Id == ix).ExecuteDeleteAsync(ct);
     }
 
-    /// <summary>A message to index: its length in terms and each distinct term's hash and frequency.</summary>
-    private sealed record Document(string UserId, Guid SessionId, Guid EventId, int Length, Dictionary<long, int> Frequencies);
+    /// <summary>
+    /// On PostgreSQL, another instance's merger may be moving these documents' terms into the postings right now. Their
+    /// rows stay locked until it commits: locking them too waits for that, so the postings it wrote are visible to (and
+    /// deleted by) the statements after this, instead of left behind; and a merger that comes later skips them. SQLite
+    /// has one writer at a time, so nothing can interleave there.
+    /// </summary>
+    private static async Task WaitForMergerAsync(AppDbContext db, FormattableString lockUnmerged, CancellationToken ct)
+    {
+        if (!db.Database.IsSqlite())
+        {
+            await db.Database.ExecuteSqlAsync(lockUnmerged, ct);
+        }
+    }
+
+    /// <summary>A message to index: its length in terms and its distinct terms, packed (null: none).</summary>
+    private sealed record Document(string UserId, Guid SessionId, Guid EventId, int Length, byte[]? Terms);
 }

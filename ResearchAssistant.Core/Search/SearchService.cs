@@ -40,8 +40,8 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
         {
             return new SearchResponse([], parsed.Terms, parsed.WasShortened, hint);
         }
-        var (stats, terms) = prepared;
-        var top = await Bm25.TopAsync(db, stats, terms, sessionId: null, take, ct);
+        var (stats, terms, unmerged) = prepared;
+        var top = await Bm25.TopAsync(db, stats, terms, unmerged, sessionId: null, take, ct);
         var hits = await ReadHitsAsync(db, userId, stats.IndexId, top, cipher, parsed.Terms.ToHashSet(StringComparer.Ordinal), ct);
         return new SearchResponse(hits, parsed.Terms, parsed.WasShortened, hint);
     }
@@ -92,8 +92,8 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
         {
             return null;
         }
-        var (stats, terms) = prepared;
-        var top = await Bm25.TopAsync(db, stats, terms, sessionId, take, ct);
+        var (stats, terms, unmerged) = prepared;
+        var top = await Bm25.TopAsync(db, stats, terms, unmerged, sessionId, take, ct);
         return top.Count == 0 ? null : (stats.IndexId, top);
     }
 

@@ -173,6 +173,7 @@ public abstract class SearchTests(TestDatabase database, ITestOutputHelper outpu
         var (kept, keptView) = await StartConversationAsync(user, "sediment cores from the lake");
         var statsBefore = await StatsAsync(user);
         var (deleted, _) = await StartConversationAsync(user, "sediment layers and pollen counts in lake cores");
+        await Core.Merger.MergeAllAsync(CancellationToken.None);
         Assert.True(await PostingsOfSessionAsync(deleted) > 0);
         Assert.Contains((await Search.SearchAsync(user, "pollen sediment")).Hits, h => h.SessionId == deleted);
         var deletedDocuments = await DocumentNumbersAsync(deleted);
@@ -195,6 +196,23 @@ public abstract class SearchTests(TestDatabase database, ITestOutputHelper outpu
     }
 
     [Fact]
+    public async Task A_sent_message_and_its_answer_are_merged_into_the_postings_in_the_background()
+    {
+        var user = await NewUserAsync();
+        var (sessionId, _) = await StartConversationAsync(user, "foraminifera in deep sea cores");
+        var index = (await StatsAsync(user)).Id;
+
+        // Nothing here runs the merger: the service does, nudged by the commits that indexed the two messages.
+        await Wait.UntilAsync(async () =>
+        {
+            await using var db = await Core.Contexts.CreateDbContextAsync();
+            return !await db.SearchDocuments.AnyAsync(d => d.IndexId == index && d.UnmergedTerms != null);
+        }, "both messages to be merged");
+        Assert.True(await PostingsOfSessionAsync(sessionId) > 0);
+        Assert.Single((await Search.SearchAsync(user, "foraminifera")).Hits);
+    }
+
+    [Fact]
     public async Task Removing_a_users_index_removes_all_their_postings_and_no_one_elses()
     {
         var erased = await NewUserAsync("erased");
@@ -202,6 +220,7 @@ public abstract class SearchTests(TestDatabase database, ITestOutputHelper outpu
         await StartConversationAsync(erased, "isotope ratios in ice cores");
         await StartConversationAsync(erased, "isotope fractionation");
         await StartConversationAsync(other, "isotope ratios again");
+        await Core.Merger.MergeAllAsync(CancellationToken.None);
         var erasedIndex = (await StatsAsync(erased)).Id;
         var otherPostings = await PostingsOfIndexAsync((await StatsAsync(other)).Id);
         Assert.True(await PostingsOfIndexAsync(erasedIndex) > 0);
@@ -261,6 +280,7 @@ public abstract class SearchTests(TestDatabase database, ITestOutputHelper outpu
         // Made up, so it can only be in the database if the index (or anything else) wrote it there.
         var canary = "Zorblaxity" + Guid.NewGuid().ToString("N")[..8];
         var (sessionId, _) = await StartConversationAsync(user, $"Notes on {canary} and {canary}: a canary term.");
+        await Core.Merger.MergeAllAsync(CancellationToken.None);
 
         var cipher = await Core.Protector.ForUserAsync(user);
         var expectedHash = cipher.HashTerm(canary.ToLowerInvariant());

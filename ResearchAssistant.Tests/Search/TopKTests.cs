@@ -60,6 +60,11 @@ public abstract class TopKTests(TestDatabase database) : IAsyncLifetime
             await SearchIndexer.IndexAsync(db, _user, cipher, sessionId, id, text, CancellationToken.None);
         }
         await tx.CommitAsync();
+        // What is tested here is the postings' top-k: every document merged into them.
+        while (await SearchMerger.MergeBatchAsync(db, SearchMerger.BatchDocuments, CancellationToken.None) > 0)
+        {
+        }
+        Assert.False(await db.SearchDocuments.AnyAsync(d => d.UnmergedTerms != null));
         _cipher = cipher;
     }
 

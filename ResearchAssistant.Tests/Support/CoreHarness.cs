@@ -46,6 +46,7 @@ public sealed class CoreHarness : IAsyncDisposable
     public TurnRunner Turns => _services.GetRequiredService<TurnRunner>();
     public ResearchAssistant.Core.Search.SearchService Search => _services.GetRequiredService<ResearchAssistant.Core.Search.SearchService>();
     public ResearchAssistant.Core.Search.SearchBackfill Backfill => _services.GetRequiredService<ResearchAssistant.Core.Search.SearchBackfill>();
+    public ResearchAssistant.Core.Search.SearchMerger Merger => _services.GetRequiredService<ResearchAssistant.Core.Search.SearchMerger>();
     public SessionBus Bus => _services.GetRequiredService<SessionBus>();
     /// <summary>The link to other instances' buses (PostgreSQL only; null on SQLite).</summary>
     public PostgresSessionBridge? Bridge => _services.GetService<PostgresSessionBridge>();

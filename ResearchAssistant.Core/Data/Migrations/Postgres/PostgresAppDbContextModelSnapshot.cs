@@ -391,12 +391,19 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.Property<Guid>("SessionId")
                         .HasColumnType("uuid");
 
+                    b.Property<byte[]>("UnmergedTerms")
+                        .HasColumnType("bytea");
+
                     b.HasKey("IndexId", "Number");
 
                     b.HasIndex("EventId")
                         .IsUnique();
 
                     b.HasIndex("SessionId");
+
+                    b.HasIndex("IndexId", "Number")
+                        .HasDatabaseName("IX_SearchDocuments_Unmerged")
+                        .HasFilter("\"UnmergedTerms\" IS NOT NULL");
 
                     b.ToTable("SearchDocuments");
                 });

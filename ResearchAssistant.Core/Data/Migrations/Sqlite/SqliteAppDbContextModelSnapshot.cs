@@ -380,12 +380,19 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<Guid>("SessionId")
                         .HasColumnType("TEXT");
 
+                    b.Property<byte[]>("UnmergedTerms")
+                        .HasColumnType("BLOB");
+
                     b.HasKey("IndexId", "Number");
 
                     b.HasIndex("EventId")
                         .IsUnique();
 
                     b.HasIndex("SessionId");
+
+                    b.HasIndex("IndexId", "Number")
+                        .HasDatabaseName("IX_SearchDocuments_Unmerged")
+                        .HasFilter("\"UnmergedTerms\" IS NOT NULL");
 
                     b.ToTable("SearchDocuments");
                 });

@@ -1,0 +1,130 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ResearchAssistant.Core.Data;
+
+namespace ResearchAssistant.Core.Search;
+
+/// <summary>
+/// Moves the terms of newly indexed messages (<see cref="SearchDocument.UnmergedTerms"/>) into the postings, in the
+/// background and in batches, so that storing a message writes one document row rather than a posting per term.
+/// Search scores the unmerged documents from their rows meanwhile, so nothing waits for this to be findable.
+/// Nudged after every commit that indexed something; also sweeps now and then, for documents another instance
+/// indexed and did not get to merge (it stopped, say), and once at start-up.
+/// </summary>
+public sealed class SearchMerger(IDbContextFactory<AppDbContext> contexts, ILogger<SearchMerger> logger) : BackgroundService
+{
+    /// <summary>Documents per merge transaction: a few thousand postings, a few milliseconds of the write lock.</summary>
+    internal const int BatchDocuments = 32;
+    private static readonly TimeSpan Sweep = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan AfterFailure = TimeSpan.FromSeconds(5);
+
+    private readonly SemaphoreSlim _nudged = new(0, 1);
+
+    /// <summary>Something was indexed and committed: merge it soon. Never blocks.</summary>
+    public void Nudge()
+    {
+        // At most one nudge is kept: the merge it starts takes everything committed by then.
+        if (_nudged.CurrentCount == 0)
+        {
+            try
+            {
+                _nudged.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+            }
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await MergeAllAsync(stoppingToken);
+                await _nudged.WaitAsync(Sweep, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // Unmerged documents stay searchable (scored from their rows); the next attempt picks them up.
+                logger.LogWarning(ex, "Search: merging newly indexed messages into the index failed; retrying");
+                try
+                {
+                    await Task.Delay(AfterFailure, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>Merges batches until no unmerged document is left (that this instance can take); returns how many.</summary>
+    public async Task<int> MergeAllAsync(CancellationToken ct)
+    {
+        var merged = 0;
+        while (true)
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var batch = await MergeBatchAsync(db, BatchDocuments, ct);
+            merged += batch;
+            if (batch < BatchDocuments)
+            {
+                return merged;
+            }
+        }
+    }
+
+    /// <summary>
+    /// One transaction: takes up to <paramref name="documents"/> unmerged documents (oldest first; on PostgreSQL
+    /// skipping those another merger or a deletion holds), writes their postings ordered by index and term, and
+    /// clears their terms. Returns how many documents it merged.
+    /// </summary>
+    internal static async Task<int> MergeBatchAsync(AppDbContext db, int documents, CancellationToken ct)
+    {
+        await using var tx = await db.BeginWriteTransactionAsync(ct);
+        var sqlite = db.Database.IsSqlite();
+        var rows = await RawSql.QueryAsync(db, $"""
+            SELECT "IndexId", "Number", "Length", "UnmergedTerms" FROM "SearchDocuments"
+            WHERE "UnmergedTerms" IS NOT NULL
+            ORDER BY "IndexId", "Number"
+            LIMIT @p0{(sqlite ? "" : " FOR UPDATE SKIP LOCKED")}
+            """, [documents], r => (IndexId: r.GetInt32(0), Number: r.GetInt64(1), Length: r.GetInt32(2), Terms: (byte[])r.GetValue(3)), ct);
+        if (rows.Count == 0)
+        {
+            return 0;
+        }
+        var postings = rows
+            .SelectMany(d => UnmergedTerms.Unpack(d.Terms).Select(t => new SearchPosting
+            {
+                IndexId = d.IndexId, DocumentNumber = d.Number, TermHash = t.Hash, TermFrequency = t.Frequency,
+                DocumentLength = d.Length, ImpactKey = Bm25.ImpactKey(t.Frequency, d.Length),
+            }))
+            .OrderBy(p => p.IndexId).ThenBy(p => p.TermHash).ThenBy(p => p.DocumentNumber)
+            .ToList();
+        await SearchIndexer.WritePostingsAsync(db, postings, ct);
+        if (sqlite)
+        {
+            await RawSql.ExecuteEachAsync(db, """
+                UPDATE "SearchDocuments" SET "UnmergedTerms" = NULL WHERE "IndexId" = @p0 AND "Number" = @p1
+                """, rows.Select(d => new object[] { d.IndexId, d.Number }).ToList(), ct);
+        }
+        else
+        {
+            await RawSql.ExecuteAsync(db, """
+                UPDATE "SearchDocuments" d SET "UnmergedTerms" = NULL
+                FROM unnest(@p0, @p1) AS m("IndexId", "Number")
+                WHERE d."IndexId" = m."IndexId" AND d."Number" = m."Number"
+                """, [rows.Select(d => d.IndexId).ToArray(), rows.Select(d => d.Number).ToArray()], ct);
+        }
+        await tx.CommitAsync(ct);
+        return rows.Count;
+    }
+}
