@@ -7,7 +7,7 @@ namespace ResearchAssistant.SearchBenchmarks;
 
 internal sealed record ProviderResult(
     string Provider, string Engine, string Setup, TimeSpan SeedTime, string Storage, long Postings,
-    IReadOnlyList<Samples> Search, Samples SearchAll, Samples SearchCpu, Samples? SearchTotalCpu, Samples IndexOnly, Samples IndexCpu, Samples? IndexTotalCpu, Samples StoreWithIndex,
+    IReadOnlyList<Samples> Search, Samples SearchAll, Samples SearchCpu, Samples? SearchTotalCpu, Samples IndexOnly, Samples IndexCpu, Samples? IndexTotalCpu, Samples Merge, Samples IndexAndMerge, Samples StoreWithIndex,
     Samples StoreWithoutIndex, Samples Jump, Samples Recall, Samples Delete, double AverageHits, string LoadAverage);
 
 /// <summary>The timed part: each call is one Stopwatch sample, on a database nothing else writes to meanwhile.</summary>
@@ -96,7 +96,7 @@ internal static class Measurements
     /// Indexing cost on top of an index of 100,000 messages: new messages (questions and answers alternately) are
     /// appended to a second conversation; odd ones are stored without indexing, to measure the whole store both ways.
     /// </summary>
-    public static async Task<(Samples IndexOnly, Samples IndexCpu, Samples? IndexTotalCpu, Samples With, Samples Without, Guid SessionId)> IndexingAsync(
+    public static async Task<(Samples IndexOnly, Samples IndexCpu, Samples? IndexTotalCpu, Samples Merge, Samples IndexAndMerge, Samples With, Samples Without, Guid SessionId)> IndexingAsync(
         BenchDatabase bench, Corpus corpus, SeededUser user, int count, int seed, ServerCpu? server)
     {
         var random = new Random(seed);
@@ -114,6 +114,8 @@ internal static class Measurements
         var indexOnly = new Samples("index one message (SearchIndexer.IndexAsync)");
         var indexCpu = new Samples("index one message, CPU time of the process");
         var indexTotalCpu = server is null ? null : new Samples("index one message, CPU time of the process + its PostgreSQL backends");
+        var merge = new Samples("merge one message's terms into the postings (SearchMerger, in the background after the commit)");
+        var indexAndMerge = new Samples("index + merge: all the indexing work for one message, in and after its commit");
         var with = new Samples("store a message, indexed (insert + index + commit)");
         var without = new Samples("store a message, not indexed (insert + commit)");
         for (var i = 0; i < count + 20; i++)
@@ -150,8 +152,25 @@ internal static class Measurements
             await tx.CommitAsync();
             total.Stop();
             if (i >= 20) (indexed ? with : without).Add(total.Elapsed);
+            if (indexed)
+            {
+                // What the app's merger does once nudged by this commit: this message's terms into the postings.
+                var merging = Stopwatch.StartNew();
+                await using var mergeDb = await bench.Contexts.CreateDbContextAsync();
+                var merged = await SearchMerger.MergeBatchAsync(mergeDb, SearchMerger.BatchDocuments, CancellationToken.None);
+                merging.Stop();
+                if (merged != 1)
+                {
+                    throw new InvalidOperationException($"Expected to merge the one message just indexed, merged {merged}.");
+                }
+                if (i >= 20)
+                {
+                    merge.Add(merging.Elapsed);
+                    indexAndMerge.Add(indexOnly.Last + merging.Elapsed);
+                }
+            }
         }
-        return (indexOnly, indexCpu, indexTotalCpu, with, without, sessionId);
+        return (indexOnly, indexCpu, indexTotalCpu, merge, indexAndMerge, with, without, sessionId);
     }
 
     /// <summary>

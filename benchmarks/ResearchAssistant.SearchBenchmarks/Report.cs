@@ -45,6 +45,8 @@ internal static class Report
             {
                 md.AppendLine(indexTotal.Row() + " |");
             }
+            md.AppendLine(r.Merge.Row() + " |");
+            md.AppendLine(r.IndexAndMerge.Row() + " |");
             md.AppendLine(r.StoreWithIndex.Row() + " |");
             md.AppendLine(r.StoreWithoutIndex.Row() + " |");
             md.AppendLine(r.Jump.Row() + " |");

@@ -12,7 +12,8 @@ internal sealed record SeededUser(string UserId, Guid SessionId, IReadOnlyList<G
 /// <summary>
 /// One user with one conversation of N messages (alternating questions and answers on one branch), stored the way the
 /// app stores them: text encrypted with the user's key, and every message indexed by the real
-/// <see cref="SearchIndexer"/> in the same transaction as its row.
+/// <see cref="SearchIndexer"/> in the same transaction as its row, then merged into the postings by the real
+/// <see cref="SearchMerger"/> (1,000 messages at a time, as when the merger catches up with a backfill).
 /// </summary>
 internal static class Seeder
 {
@@ -74,6 +75,10 @@ internal static class Seeder
                 await SearchIndexer.IndexAsync(db, userId, cipher, sessionId, evt.Id, text, CancellationToken.None);
             }
             await tx.CommitAsync();
+            // The app's merger, in the background: the batch's terms into the postings.
+            while (await SearchMerger.MergeBatchAsync(db, BatchSize, CancellationToken.None) > 0)
+            {
+            }
             if ((first / BatchSize) % 10 == 9)
             {
                 Console.WriteLine($"  seeded {ids.Count:N0} messages ({clock.Elapsed.TotalSeconds:F0} s)");

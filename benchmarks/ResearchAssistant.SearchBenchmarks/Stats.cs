@@ -12,6 +12,9 @@ internal sealed class Samples(string name)
 
     public void Add(TimeSpan elapsed) => _values.Add(elapsed.TotalMilliseconds);
 
+    /// <summary>The sample added last.</summary>
+    public TimeSpan Last => TimeSpan.FromMilliseconds(_values[^1]);
+
     public void AddRange(Samples other) => _values.AddRange(other._values);
 
     /// <summary>Nearest-rank percentile: the smallest sample with at least p% of the samples at or below it.</summary>
