@@ -28,9 +28,14 @@ internal static class RawSql
     public static object Guid(AppDbContext db, Guid value) =>
         db.Database.IsSqlite() ? value.ToString().ToUpperInvariant() : value;
 
-    public static Task<List<T>> QueryAsync<T>(AppDbContext db, string sql, IReadOnlyList<object> args, Func<DbDataReader, T> map, CancellationToken ct) =>
+    /// <param name="prepare">As for <see cref="ScalarAsync{T}"/>.</param>
+    public static Task<List<T>> QueryAsync<T>(AppDbContext db, string sql, IReadOnlyList<object> args, Func<DbDataReader, T> map, CancellationToken ct, bool prepare = false) =>
         RunAsync(db, sql, args, async command =>
         {
+            if (prepare)
+            {
+                await command.PrepareAsync(ct);
+            }
             var rows = new List<T>();
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -40,8 +45,16 @@ internal static class RawSql
             return rows;
         }, ct);
 
-    public static Task<int> ExecuteAsync(AppDbContext db, string sql, IReadOnlyList<object> args, CancellationToken ct) =>
-        RunAsync(db, sql, args, command => command.ExecuteNonQueryAsync(ct), ct);
+    /// <param name="prepare">As for <see cref="ScalarAsync{T}"/>.</param>
+    public static Task<int> ExecuteAsync(AppDbContext db, string sql, IReadOnlyList<object> args, CancellationToken ct, bool prepare = false) =>
+        RunAsync(db, sql, args, async command =>
+        {
+            if (prepare)
+            {
+                await command.PrepareAsync(ct);
+            }
+            return await command.ExecuteNonQueryAsync(ct);
+        }, ct);
 
     /// <summary>
     /// Runs one statement once per row of arguments, prepared once. For SQLite, where an execution is a call into the

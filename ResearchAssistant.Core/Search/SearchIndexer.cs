@@ -112,7 +112,7 @@ internal static class SearchIndexer
                 """, [
                     postings.Select(p => p.IndexId).ToArray(), postings.Select(p => p.DocumentNumber).ToArray(), postings.Select(p => p.TermHash).ToArray(),
                     postings.Select(p => p.TermFrequency).ToArray(), postings.Select(p => p.DocumentLength).ToArray(), postings.Select(p => p.ImpactKey).ToArray(),
-                ], ct);
+                ], ct, prepare: true);
             return;
         }
         await RawSql.ExecuteEachAsync(db, """

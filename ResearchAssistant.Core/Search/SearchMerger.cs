@@ -84,24 +84,18 @@ public sealed class SearchMerger(IDbContextFactory<AppDbContext> contexts, ILogg
 
     /// <summary>
     /// One transaction: takes up to <paramref name="documents"/> unmerged documents (oldest first; on PostgreSQL
-    /// skipping those another merger or a deletion holds), writes their postings ordered by index and term, and
-    /// clears their terms. Returns how many documents it merged.
+    /// skipping those another merger or a deletion holds) and clears their terms, then writes their postings ordered by
+    /// index and term. Two prepared statements on PostgreSQL. Returns how many documents it merged.
     /// </summary>
     internal static async Task<int> MergeBatchAsync(AppDbContext db, int documents, CancellationToken ct)
     {
         await using var tx = await db.BeginWriteTransactionAsync(ct);
-        var sqlite = db.Database.IsSqlite();
-        var rows = await RawSql.QueryAsync(db, $"""
-            SELECT "IndexId", "Number", "Length", "UnmergedTerms" FROM "SearchDocuments"
-            WHERE "UnmergedTerms" IS NOT NULL
-            ORDER BY "IndexId", "Number"
-            LIMIT @p0{(sqlite ? "" : " FOR UPDATE SKIP LOCKED")}
-            """, [documents], r => (IndexId: r.GetInt32(0), Number: r.GetInt64(1), Length: r.GetInt32(2), Terms: (byte[])r.GetValue(3)), ct);
-        if (rows.Count == 0)
+        var taken = db.Database.IsSqlite() ? await TakeSqliteAsync(db, documents, ct) : await TakePostgresAsync(db, documents, ct);
+        if (taken.Count == 0)
         {
             return 0;
         }
-        var postings = rows
+        var postings = taken
             .SelectMany(d => UnmergedTerms.Unpack(d.Terms).Select(t => new SearchPosting
             {
                 IndexId = d.IndexId, DocumentNumber = d.Number, TermHash = t.Hash, TermFrequency = t.Frequency,
@@ -110,21 +104,38 @@ public sealed class SearchMerger(IDbContextFactory<AppDbContext> contexts, ILogg
             .OrderBy(p => p.IndexId).ThenBy(p => p.TermHash).ThenBy(p => p.DocumentNumber)
             .ToList();
         await SearchIndexer.WritePostingsAsync(db, postings, ct);
-        if (sqlite)
-        {
-            await RawSql.ExecuteEachAsync(db, """
-                UPDATE "SearchDocuments" SET "UnmergedTerms" = NULL WHERE "IndexId" = @p0 AND "Number" = @p1
-                """, rows.Select(d => new object[] { d.IndexId, d.Number }).ToList(), ct);
-        }
-        else
-        {
-            await RawSql.ExecuteAsync(db, """
-                UPDATE "SearchDocuments" d SET "UnmergedTerms" = NULL
-                FROM unnest(@p0, @p1) AS m("IndexId", "Number")
-                WHERE d."IndexId" = m."IndexId" AND d."Number" = m."Number"
-                """, [rows.Select(d => d.IndexId).ToArray(), rows.Select(d => d.Number).ToArray()], ct);
-        }
         await tx.CommitAsync(ct);
-        return rows.Count;
+        return taken.Count;
     }
+
+    /// <summary>Locks and clears a batch in one statement, returning the terms it cleared.</summary>
+    private static Task<List<Taken>> TakePostgresAsync(AppDbContext db, int documents, CancellationToken ct) =>
+        RawSql.QueryAsync(db, """
+            UPDATE "SearchDocuments" d SET "UnmergedTerms" = NULL
+            FROM (SELECT "IndexId", "Number", "UnmergedTerms" FROM "SearchDocuments"
+                  WHERE "UnmergedTerms" IS NOT NULL
+                  ORDER BY "IndexId", "Number"
+                  LIMIT @p0 FOR UPDATE SKIP LOCKED) t
+            WHERE d."IndexId" = t."IndexId" AND d."Number" = t."Number"
+            RETURNING d."IndexId", d."Number", d."Length", t."UnmergedTerms"
+            """, [documents], Read, ct, prepare: true);
+
+    /// <summary>SQLite has one writer at a time (this transaction, now): read the batch, then clear it.</summary>
+    private static async Task<List<Taken>> TakeSqliteAsync(AppDbContext db, int documents, CancellationToken ct)
+    {
+        var taken = await RawSql.QueryAsync(db, """
+            SELECT "IndexId", "Number", "Length", "UnmergedTerms" FROM "SearchDocuments"
+            WHERE "UnmergedTerms" IS NOT NULL
+            ORDER BY "IndexId", "Number"
+            LIMIT @p0
+            """, [documents], Read, ct);
+        await RawSql.ExecuteEachAsync(db, """
+            UPDATE "SearchDocuments" SET "UnmergedTerms" = NULL WHERE "IndexId" = @p0 AND "Number" = @p1
+            """, taken.Select(d => new object[] { d.IndexId, d.Number }).ToList(), ct);
+        return taken;
+    }
+
+    private static Taken Read(System.Data.Common.DbDataReader r) => new(r.GetInt32(0), r.GetInt64(1), r.GetInt32(2), (byte[])r.GetValue(3));
+
+    private sealed record Taken(int IndexId, long Number, int Length, byte[] Terms);
 }
