@@ -425,7 +425,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     Number = table.Column<long>(type: "bigint", nullable: false),
                     EventId = table.Column<Guid>(type: "uuid", nullable: false),
                     SessionId = table.Column<Guid>(type: "uuid", nullable: false),
-                    Length = table.Column<int>(type: "integer", nullable: false)
+                    Length = table.Column<int>(type: "integer", nullable: false),
+                    UnmergedTerms = table.Column<byte[]>(type: "bytea", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -522,6 +523,12 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                 name: "IX_SearchDocuments_SessionId",
                 table: "SearchDocuments",
                 column: "SessionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SearchDocuments_Unmerged",
+                table: "SearchDocuments",
+                columns: new[] { "IndexId", "Number" },
+                filter: "\"UnmergedTerms\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_SearchIndexes_UserId",

@@ -425,7 +425,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     Number = table.Column<long>(type: "INTEGER", nullable: false),
                     EventId = table.Column<Guid>(type: "TEXT", nullable: false),
                     SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Length = table.Column<int>(type: "INTEGER", nullable: false)
+                    Length = table.Column<int>(type: "INTEGER", nullable: false),
+                    UnmergedTerms = table.Column<byte[]>(type: "BLOB", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -522,6 +523,12 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 name: "IX_SearchDocuments_SessionId",
                 table: "SearchDocuments",
                 column: "SessionId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_SearchDocuments_Unmerged",
+                table: "SearchDocuments",
+                columns: new[] { "IndexId", "Number" },
+                filter: "\"UnmergedTerms\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_SearchIndexes_UserId",
