@@ -7,7 +7,7 @@ namespace ResearchAssistant.SearchBenchmarks;
 
 internal sealed record ProviderResult(
     string Provider, string Engine, string Setup, TimeSpan SeedTime, string Storage, long Postings,
-    IReadOnlyList<Samples> Search, Samples SearchAll, Samples SearchCpu, Samples? SearchTotalCpu, Samples IndexOnly, Samples IndexCpu, Samples? IndexTotalCpu, Samples Merge, Samples IndexAndMerge, Samples StoreWithIndex,
+    IReadOnlyList<Samples> Search, Samples SearchAll, Samples SearchCpu, Samples? SearchTotalCpu, Samples IndexOnly, Samples IndexCpu, Samples? IndexTotalCpu, Samples Merge, Samples IndexAndMerge, Samples MergeBatched, Samples StoreWithIndex,
     Samples StoreWithoutIndex, Samples Jump, Samples Recall, Samples Delete, double AverageHits, string LoadAverage);
 
 /// <summary>The timed part: each call is one Stopwatch sample, on a database nothing else writes to meanwhile.</summary>
@@ -96,7 +96,7 @@ internal static class Measurements
     /// Indexing cost on top of an index of 100,000 messages: new messages (questions and answers alternately) are
     /// appended to a second conversation; odd ones are stored without indexing, to measure the whole store both ways.
     /// </summary>
-    public static async Task<(Samples IndexOnly, Samples IndexCpu, Samples? IndexTotalCpu, Samples Merge, Samples IndexAndMerge, Samples With, Samples Without, Guid SessionId)> IndexingAsync(
+    public static async Task<(Samples IndexOnly, Samples IndexCpu, Samples? IndexTotalCpu, Samples Merge, Samples IndexAndMerge, Samples MergeBatched, Samples With, Samples Without, Guid SessionId)> IndexingAsync(
         BenchDatabase bench, Corpus corpus, SeededUser user, int count, int seed, ServerCpu? server)
     {
         var random = new Random(seed);
@@ -170,16 +170,45 @@ internal static class Measurements
                 }
             }
         }
-        return (indexOnly, indexCpu, indexTotalCpu, merge, indexAndMerge, with, without, sessionId);
+
+        // A busy server: by the time the merger runs, several messages are waiting, and it merges them in one
+        // transaction. Each sample is one batch's time divided by its messages.
+        var batched = new Samples($"merge, per message, {SearchMerger.BatchDocuments} messages waiting (a busy server)");
+        for (var round = 0; round < 8; round++)
+        {
+            for (var m = 0; m < SearchMerger.BatchDocuments; m++)
+            {
+                var isUser = m % 2 == 0;
+                var text = isUser ? corpus.Question(random) : corpus.Answer(random);
+                await using var db = await bench.Contexts.CreateDbContextAsync();
+                await using var tx = await db.Database.BeginTransactionAsync();
+                var evt = new SessionEvent
+                {
+                    Id = Guid.CreateVersion7(), SessionId = sessionId, Seq = count + 21 + round * SearchMerger.BatchDocuments + m,
+                    Kind = isUser ? EventKind.UserMessage : EventKind.AssistantMessage, Author = user.UserId, ContentCipher = cipher.Encrypt(text),
+                    Status = EventStatus.Complete, CreatedAt = DateTimeOffset.UtcNow,
+                };
+                db.SessionEvents.Add(evt);
+                await db.SaveChangesAsync();
+                await SearchIndexer.IndexAsync(db, user.UserId, cipher, sessionId, evt.Id, text, CancellationToken.None);
+                await tx.CommitAsync();
+            }
+            var clock = Stopwatch.StartNew();
+            await using var mergeDb = await bench.Contexts.CreateDbContextAsync();
+            var merged = await SearchMerger.MergeBatchAsync(mergeDb, SearchMerger.BatchDocuments, CancellationToken.None);
+            clock.Stop();
+            batched.Add(clock.Elapsed / merged);
+        }
+        return (indexOnly, indexCpu, indexTotalCpu, merge, indexAndMerge, batched, with, without, sessionId);
     }
 
     /// <summary>
     /// Deleting the indexing benchmark's conversation, among the 100,000 messages' postings: one sample, to show that
     /// removing a conversation's postings reads its own documents' key ranges, not the user's whole index.
     /// </summary>
-    public static async Task<Samples> DeleteAsync(BenchDatabase bench, SeededUser user, Guid sessionId, int messages)
+    public static async Task<Samples> DeleteAsync(BenchDatabase bench, SeededUser user, Guid sessionId, int messages, int indexed)
     {
-        var samples = new Samples($"delete a conversation of {messages} messages, half of them indexed (SessionOrganizer.DeleteAsync)");
+        var samples = new Samples($"delete a conversation of {messages} messages, {indexed} of them indexed (SessionOrganizer.DeleteAsync)");
         var clock = Stopwatch.StartNew();
         await bench.Organizer.DeleteAsync(user.UserId, sessionId);
         clock.Stop();

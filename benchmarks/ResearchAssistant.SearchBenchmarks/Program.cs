@@ -42,15 +42,16 @@ foreach (var provider in options.Providers)
     Console.WriteLine($"  search: median {all.Median:F1} ms, p95 {all.P95:F1} ms");
     Settle();
     Console.WriteLine("  indexing");
-    var (indexOnly, indexCpu, indexTotalCpu, merge, indexAndMerge, with, without, indexingSession) = await Measurements.IndexingAsync(bench, corpus, user, options.Index, seed: 17, server);
+    var (indexOnly, indexCpu, indexTotalCpu, merge, indexAndMerge, mergeBatched, with, without, indexingSession) = await Measurements.IndexingAsync(bench, corpus, user, options.Index, seed: 17, server);
     Console.WriteLine($"  index one message: median {indexOnly.Median:F2} ms, p95 {indexOnly.P95:F2} ms; merge: median {merge.Median:F2} ms, p95 {merge.P95:F2} ms");
     Settle();
     Console.WriteLine("  jumping and recalling");
     var jump = await Measurements.JumpAsync(bench, user, options.Jump, seed: 19);
     var recall = await Measurements.RecallAsync(bench, user, options.Recall, seed: 23);
-    var delete = await Measurements.DeleteAsync(bench, user, indexingSession, options.Index + 20);
+    var batchedMessages = 8 * Core.Search.SearchMerger.BatchDocuments;
+    var delete = await Measurements.DeleteAsync(bench, user, indexingSession, options.Index + 20 + batchedMessages, (options.Index + 20) / 2 + batchedMessages);
     results.Add(new ProviderResult(provider.ToString(), await bench.EngineVersionAsync(), setup, user.Elapsed, await bench.StorageAsync(),
-        await Measurements.PostingsAsync(bench), byKind, all, searchCpu, searchTotalCpu, indexOnly, indexCpu, indexTotalCpu, merge, indexAndMerge, with, without, jump, recall, delete, averageHits, LoadAverage()));
+        await Measurements.PostingsAsync(bench), byKind, all, searchCpu, searchTotalCpu, indexOnly, indexCpu, indexTotalCpu, merge, indexAndMerge, mergeBatched, with, without, jump, recall, delete, averageHits, LoadAverage()));
 }
 
 var report = Report.Render(options, started, total.Elapsed, results);

@@ -47,6 +47,7 @@ internal static class Report
             }
             md.AppendLine(r.Merge.Row() + " |");
             md.AppendLine(r.IndexAndMerge.Row() + " |");
+            md.AppendLine(r.MergeBatched.Row() + " |");
             md.AppendLine(r.StoreWithIndex.Row() + " |");
             md.AppendLine(r.StoreWithoutIndex.Row() + " |");
             md.AppendLine(r.Jump.Row() + " |");
