@@ -48,7 +48,7 @@ foreach (var provider in options.Providers)
     Console.WriteLine("  jumping and recalling");
     var jump = await Measurements.JumpAsync(bench, user, options.Jump, seed: 19);
     var recall = await Measurements.RecallAsync(bench, user, options.Recall, seed: 23);
-    var batchedMessages = 8 * Core.Search.SearchMerger.BatchDocuments;
+    var batchedMessages = 8 * ResearchAssistant.Core.Search.SearchMerger.BatchDocuments;
     var delete = await Measurements.DeleteAsync(bench, user, indexingSession, options.Index + 20 + batchedMessages, (options.Index + 20) / 2 + batchedMessages);
     results.Add(new ProviderResult(provider.ToString(), await bench.EngineVersionAsync(), setup, user.Elapsed, await bench.StorageAsync(),
         await Measurements.PostingsAsync(bench), byKind, all, searchCpu, searchTotalCpu, indexOnly, indexCpu, indexTotalCpu, merge, indexAndMerge, mergeBatched, with, without, jump, recall, delete, averageHits, LoadAverage()));
