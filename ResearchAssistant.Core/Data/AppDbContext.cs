@@ -19,6 +19,7 @@ public abstract class AppDbContext(DbContextOptions options) : IdentityDbContext
     public DbSet<Search.SearchIndex> SearchIndexes => Set<Search.SearchIndex>();
     public DbSet<Search.SearchDocument> SearchDocuments => Set<Search.SearchDocument>();
     public DbSet<Search.SearchPosting> SearchPostings => Set<Search.SearchPosting>();
+    public DbSet<Search.SearchUnmergedTerms> SearchUnmergedTerms => Set<Search.SearchUnmergedTerms>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

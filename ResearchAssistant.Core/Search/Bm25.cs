@@ -17,7 +17,7 @@ internal sealed record ScoredDocument(long Number, double Score);
 internal sealed record QueryTerm(long Hash, long DocumentFrequency, double Idf);
 
 /// <summary>
-/// A document whose terms are not in the postings yet (<see cref="SearchDocument.UnmergedTerms"/>), with the
+/// A document whose terms are not in the postings yet (<see cref="SearchUnmergedTerms"/>), with the
 /// frequencies of the query's terms it holds: scored in memory, exactly as its postings would score.
 /// </summary>
 internal sealed record UnmergedDocument(long Number, Guid SessionId, int Length, Dictionary<long, int> QueryTermFrequencies)
@@ -120,9 +120,9 @@ internal static class Bm25
             SELECT 0, i."Id", i."DocumentCount", i."TotalLength", CAST(NULL AS BIGINT), CAST(NULL AS UUID), CAST(NULL AS BYTEA)
             FROM "SearchIndexes" i WHERE i."UserId" = @p0{frequencies}
             UNION ALL
-            SELECT 2, NULL, NULL, d."Length", d."Number", d."SessionId", d."UnmergedTerms"
-            FROM "SearchDocuments" d
-            WHERE d."IndexId" = {IndexOfUser} AND d."UnmergedTerms" IS NOT NULL
+            SELECT 2, NULL, NULL, d."Length", d."Number", d."SessionId", u."Terms"
+            FROM "SearchUnmergedTerms" u JOIN "SearchDocuments" d ON d."IndexId" = u."IndexId" AND d."Number" = u."Number"
+            WHERE u."IndexId" = {IndexOfUser}
             """;
         var wanted = termHashes.ToHashSet();
         IndexStats? stats = null;

@@ -27,13 +27,20 @@ public sealed class SearchDocument
     public Guid SessionId { get; set; }
     /// <summary>How many terms the message has (stop words excluded), counting repeats.</summary>
     public int Length { get; set; }
-    /// <summary>
-    /// The document's terms (<see cref="UnmergedTerms"/>: hash and frequency) until <see cref="SearchMerger"/> has moved
-    /// them into the postings, then null. Storing a message writes this one row instead of a posting per term, so the
-    /// message's own commit stays short; search scores these few documents from here, so a message is findable from
-    /// the commit that stores it.
-    /// </summary>
-    public byte[]? UnmergedTerms { get; set; }
+}
+
+/// <summary>
+/// A document's terms (<see cref="UnmergedTerms"/>: hash and frequency) until <see cref="SearchMerger"/> has moved them
+/// into the postings and deleted this row. Storing a message writes this one row instead of a posting per term, so the
+/// message's own commit stays short; search scores these few documents from here, so a message is findable from the
+/// commit that stores it. A table of its own, so the documents are never updated (which would leave every document
+/// row twice, the old version holding the terms, until vacuumed).
+/// </summary>
+public sealed class SearchUnmergedTerms
+{
+    public int IndexId { get; set; }
+    public long Number { get; set; }
+    public required byte[] Terms { get; set; }
 }
 
 /// <summary>A term occurring in a document: the inverted index.</summary>

@@ -11,8 +11,8 @@ namespace ResearchAssistant.Core.Search;
 internal static class SearchIndexer
 {
     /// <summary>
-    /// Indexes one message: its terms, hashed with the user's search key, as one document row holding them
-    /// (<see cref="SearchDocument.UnmergedTerms"/>), and the counts BM25 needs. <see cref="SearchMerger"/> moves the
+    /// Indexes one message: its document, its terms hashed with the user's search key in one row
+    /// (<see cref="SearchUnmergedTerms"/>), and the counts BM25 needs. <see cref="SearchMerger"/> moves the
     /// terms into the postings afterwards, in the background and in batches: a long answer has over a hundred distinct
     /// terms, and a posting each, in two B-trees, was most of what storing a message cost. One command on PostgreSQL
     /// (one more for a user's first message). The caller nudges the merger once its transaction has committed.
@@ -34,8 +34,7 @@ internal static class SearchIndexer
             frequencies[hashes[i]] = frequencies.GetValueOrDefault(hashes[i]) + counts[distinct[i]];
         }
         var sorted = frequencies.Select(f => (Hash: f.Key, Frequency: f.Value)).OrderBy(f => f.Hash).ToList();
-        // A message of stop words only has no term to merge: its document is merged as it is.
-        var document = new Document(userId, sessionId, eventId, terms.Count, sorted.Count == 0 ? null : UnmergedTerms.Pack(sorted));
+        var document = new Document(userId, sessionId, eventId, terms.Count, UnmergedTerms.Pack(sorted));
         for (var attempt = 0; ; attempt++)
         {
             if (await WriteDocumentAsync(db, document, ct))
@@ -56,9 +55,9 @@ internal static class SearchIndexer
 
     /// <summary>
     /// Numbering the document and adding it to the statistics (which also holds the user's index row until commit, so
-    /// concurrent indexing never hands out the same number), then the document row: one round trip on PostgreSQL
-    /// (data-modifying CTEs; the server keeps the constant text prepared on each pooled connection), two calls into
-    /// SQLite. False when the user has no index row yet.
+    /// concurrent indexing never hands out the same number), then the document row and its terms' row: one round trip
+    /// on PostgreSQL (data-modifying CTEs; the server keeps the constant text prepared on each pooled connection), three
+    /// calls into SQLite. False when the user has no index row yet.
     /// </summary>
     private static async Task<bool> WriteDocumentAsync(AppDbContext db, Document document, CancellationToken ct)
     {
@@ -68,17 +67,19 @@ internal static class SearchIndexer
             WHERE "UserId" = @p1
             RETURNING "Id", "LastDocumentNumber"
             """;
-        object terms = document.Terms is { } packed ? packed : DBNull.Value;
         if (!db.Database.IsSqlite())
         {
             var written = await RawSql.ScalarAsync<long>(db, $"""
                 WITH slot AS ({Slot}), document AS (
-                    INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length", "UnmergedTerms")
-                    SELECT "Id", "LastDocumentNumber", @p2, @p3, @p4, @p5 FROM slot
-                    RETURNING 1
+                    INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length")
+                    SELECT "Id", "LastDocumentNumber", @p2, @p3, @p4 FROM slot
+                    RETURNING "IndexId", "Number"
+                ), unmerged AS (
+                    INSERT INTO "SearchUnmergedTerms" ("IndexId", "Number", "Terms")
+                    SELECT "IndexId", "Number", @p5 FROM document
                 )
                 SELECT count(*) FROM document
-                """, [(long)document.Length, document.UserId, document.EventId, document.SessionId, document.Length, terms], ct, prepare: true);
+                """, [(long)document.Length, document.UserId, document.EventId, document.SessionId, document.Length, document.Terms], ct, prepare: true);
             return written == 1;
         }
         var slots = await RawSql.QueryAsync(db, Slot, [(long)document.Length, document.UserId], r => (Id: r.GetInt32(0), Number: r.GetInt64(1)), ct);
@@ -88,8 +89,11 @@ internal static class SearchIndexer
         }
         var (indexId, number) = slots[0];
         await RawSql.ExecuteAsync(db, """
-            INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length", "UnmergedTerms") VALUES (@p0, @p1, @p2, @p3, @p4, @p5)
-            """, [indexId, number, RawSql.Guid(db, document.EventId), RawSql.Guid(db, document.SessionId), document.Length, terms], ct);
+            INSERT INTO "SearchDocuments" ("IndexId", "Number", "EventId", "SessionId", "Length") VALUES (@p0, @p1, @p2, @p3, @p4)
+            """, [indexId, number, RawSql.Guid(db, document.EventId), RawSql.Guid(db, document.SessionId), document.Length], ct);
+        await RawSql.ExecuteAsync(db, """
+            INSERT INTO "SearchUnmergedTerms" ("IndexId", "Number", "Terms") VALUES (@p0, @p1, @p2)
+            """, [indexId, number, document.Terms], ct);
         return true;
     }
 
@@ -138,8 +142,12 @@ internal static class SearchIndexer
         //   walked all of the user's documents by the primary key instead.
         // - "DocumentNumber IN (those documents)" makes each document's postings one range of the postings' key; a
         //   correlated EXISTS walked all of the user's postings.
-        await WaitForMergerAsync(db, $"""SELECT 1 FROM "SearchDocuments" WHERE "SessionId" = {sessionId} AND "UnmergedTerms" IS NOT NULL FOR UPDATE""", ct);
+        await WaitForMergerAsync(db, $"""
+            SELECT 1 FROM "SearchUnmergedTerms" u JOIN "SearchDocuments" d ON d."IndexId" = u."IndexId" AND d."Number" = u."Number"
+            WHERE d."SessionId" = {sessionId} FOR UPDATE OF u
+            """, ct);
         var numbers = db.SearchDocuments.Where(d => d.SessionId == sessionId).Select(d => d.Number);
+        await db.SearchUnmergedTerms.Where(u => u.IndexId == ix && numbers.Contains(u.Number)).ExecuteDeleteAsync(ct);
         await db.SearchPostings.Where(p => p.IndexId == ix && numbers.Contains(p.DocumentNumber)).ExecuteDeleteAsync(ct);
         // RETURNING gives exactly what was deleted, so the statistics stay exact even if a document was added meanwhile.
         var lengths = await db.Database.SqlQuery<int>($"""
@@ -167,7 +175,8 @@ internal static class SearchIndexer
         {
             return;
         }
-        await WaitForMergerAsync(db, $"""SELECT 1 FROM "SearchDocuments" WHERE "IndexId" = {ix} AND "UnmergedTerms" IS NOT NULL FOR UPDATE""", ct);
+        await WaitForMergerAsync(db, $"""SELECT 1 FROM "SearchUnmergedTerms" WHERE "IndexId" = {ix} FOR UPDATE""", ct);
+        await db.SearchUnmergedTerms.Where(u => u.IndexId == ix).ExecuteDeleteAsync(ct);
         await db.SearchPostings.Where(p => p.IndexId == ix).ExecuteDeleteAsync(ct);
         await db.SearchDocuments.Where(d => d.IndexId == ix).ExecuteDeleteAsync(ct);
         await db.SearchIndexes.Where(i => i.Id == ix).ExecuteDeleteAsync(ct);
@@ -187,6 +196,6 @@ internal static class SearchIndexer
         }
     }
 
-    /// <summary>A message to index: its length in terms and its distinct terms, packed (null: none).</summary>
-    private sealed record Document(string UserId, Guid SessionId, Guid EventId, int Length, byte[]? Terms);
+    /// <summary>A message to index: its length in terms and its distinct terms, packed.</summary>
+    private sealed record Document(string UserId, Guid SessionId, Guid EventId, int Length, byte[] Terms);
 }

@@ -6,7 +6,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Search;
 
 /// <summary>
-/// Moves the terms of newly indexed messages (<see cref="SearchDocument.UnmergedTerms"/>) into the postings, in the
+/// Moves the terms of newly indexed messages (<see cref="SearchUnmergedTerms"/>) into the postings, in the
 /// background and in batches, so that storing a message writes one document row rather than a posting per term.
 /// Search scores the unmerged documents from their rows meanwhile, so nothing waits for this to be findable.
 /// Nudged after every commit that indexed something; also sweeps now and then, for documents another instance
@@ -84,8 +84,8 @@ public sealed class SearchMerger(IDbContextFactory<AppDbContext> contexts, ILogg
 
     /// <summary>
     /// One transaction: takes up to <paramref name="documents"/> unmerged documents (oldest first; on PostgreSQL
-    /// skipping those another merger or a deletion holds) and clears their terms, then writes their postings ordered by
-    /// index and term. Two prepared statements on PostgreSQL. Returns how many documents it merged.
+    /// skipping those another merger or a deletion holds) and deletes their terms' rows, then writes their postings
+    /// ordered by index and term. Two prepared statements on PostgreSQL. Returns how many documents it merged.
     /// </summary>
     internal static async Task<int> MergeBatchAsync(AppDbContext db, int documents, CancellationToken ct)
     {
@@ -108,29 +108,28 @@ public sealed class SearchMerger(IDbContextFactory<AppDbContext> contexts, ILogg
         return taken.Count;
     }
 
-    /// <summary>Locks and clears a batch in one statement, returning the terms it cleared.</summary>
+    /// <summary>Locks and deletes a batch of rows in one statement, returning their terms and documents' lengths.</summary>
     private static Task<List<Taken>> TakePostgresAsync(AppDbContext db, int documents, CancellationToken ct) =>
         RawSql.QueryAsync(db, """
-            UPDATE "SearchDocuments" d SET "UnmergedTerms" = NULL
-            FROM (SELECT "IndexId", "Number", "UnmergedTerms" FROM "SearchDocuments"
-                  WHERE "UnmergedTerms" IS NOT NULL
-                  ORDER BY "IndexId", "Number"
-                  LIMIT @p0 FOR UPDATE SKIP LOCKED) t
-            WHERE d."IndexId" = t."IndexId" AND d."Number" = t."Number"
-            RETURNING d."IndexId", d."Number", d."Length", t."UnmergedTerms"
+            DELETE FROM "SearchUnmergedTerms" u
+            USING (SELECT "IndexId", "Number" FROM "SearchUnmergedTerms"
+                   ORDER BY "IndexId", "Number"
+                   LIMIT @p0 FOR UPDATE SKIP LOCKED) t, "SearchDocuments" d
+            WHERE u."IndexId" = t."IndexId" AND u."Number" = t."Number" AND d."IndexId" = u."IndexId" AND d."Number" = u."Number"
+            RETURNING u."IndexId", u."Number", d."Length", u."Terms"
             """, [documents], Read, ct, prepare: true);
 
-    /// <summary>SQLite has one writer at a time (this transaction, now): read the batch, then clear it.</summary>
+    /// <summary>SQLite has one writer at a time (this transaction, now): read the batch, then delete it.</summary>
     private static async Task<List<Taken>> TakeSqliteAsync(AppDbContext db, int documents, CancellationToken ct)
     {
         var taken = await RawSql.QueryAsync(db, """
-            SELECT "IndexId", "Number", "Length", "UnmergedTerms" FROM "SearchDocuments"
-            WHERE "UnmergedTerms" IS NOT NULL
-            ORDER BY "IndexId", "Number"
+            SELECT u."IndexId", u."Number", d."Length", u."Terms"
+            FROM "SearchUnmergedTerms" u JOIN "SearchDocuments" d ON d."IndexId" = u."IndexId" AND d."Number" = u."Number"
+            ORDER BY u."IndexId", u."Number"
             LIMIT @p0
             """, [documents], Read, ct);
         await RawSql.ExecuteEachAsync(db, """
-            UPDATE "SearchDocuments" SET "UnmergedTerms" = NULL WHERE "IndexId" = @p0 AND "Number" = @p1
+            DELETE FROM "SearchUnmergedTerms" WHERE "IndexId" = @p0 AND "Number" = @p1
             """, taken.Select(d => new object[] { d.IndexId, d.Number }).ToList(), ct);
         return taken;
     }

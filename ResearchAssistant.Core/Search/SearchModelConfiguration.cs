@@ -25,11 +25,19 @@ internal sealed class SearchDocumentConfiguration : IEntityTypeConfiguration<Sea
         document.HasIndex(d => d.EventId).IsUnique();
         // Deleting a conversation finds its documents by session.
         document.HasIndex(d => d.SessionId);
-        // Search reads a user's unmerged documents, and the merger all of them: a handful of rows among millions.
-        document.HasIndex(d => new { d.IndexId, d.Number }).HasDatabaseName("IX_SearchDocuments_Unmerged").HasFilter("\"UnmergedTerms\" IS NOT NULL");
         document.HasOne<SearchIndex>().WithMany().HasForeignKey(d => d.IndexId).OnDelete(DeleteBehavior.Cascade);
         document.HasOne<SessionEvent>().WithMany().HasForeignKey(d => d.EventId).OnDelete(DeleteBehavior.Cascade);
         document.HasOne<ChatSession>().WithMany().HasForeignKey(d => d.SessionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class SearchUnmergedTermsConfiguration : IEntityTypeConfiguration<SearchUnmergedTerms>
+{
+    public void Configure(EntityTypeBuilder<SearchUnmergedTerms> unmerged)
+    {
+        // Search reads a user's rows, the merger the oldest: both by this key, a handful of rows at any time.
+        unmerged.HasKey(u => new { u.IndexId, u.Number });
+        unmerged.HasOne<SearchDocument>().WithOne().HasForeignKey<SearchUnmergedTerms>(u => new { u.IndexId, u.Number }).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace ResearchAssistant.Core.Search;
 
 /// <summary>
-/// A document's distinct terms packed for <see cref="SearchDocument.UnmergedTerms"/>: per term its hash (8 bytes) and
+/// A document's distinct terms packed for <see cref="SearchUnmergedTerms.Terms"/>: per term its hash (8 bytes) and
 /// frequency (4 bytes), little-endian, in ascending hash order (the order the merger inserts postings in). Hashes
 /// only, like the postings: nothing here is plaintext.
 /// </summary>

@@ -206,7 +206,7 @@ public abstract class SearchTests(TestDatabase database, ITestOutputHelper outpu
         await Wait.UntilAsync(async () =>
         {
             await using var db = await Core.Contexts.CreateDbContextAsync();
-            return !await db.SearchDocuments.AnyAsync(d => d.IndexId == index && d.UnmergedTerms != null);
+            return !await db.SearchUnmergedTerms.AnyAsync(u => u.IndexId == index);
         }, "both messages to be merged");
         Assert.True(await PostingsOfSessionAsync(sessionId) > 0);
         Assert.Single((await Search.SearchAsync(user, "foraminifera")).Hits);

@@ -46,7 +46,7 @@ public abstract class UnmergedSearchTests(TestDatabase database) : IAsyncLifetim
             _texts[evt.Id] = text;
         }
         db.SessionEvents.AddRange(events);
-        // One message of stop words only: a document with no terms, which has nothing to merge.
+        // One message of stop words only: a document with no terms, whose merge writes no posting.
         var stopWords = new SessionEvent
         {
             Id = Guid.CreateVersion7(), SessionId = _sessions[0], Seq = Documents + 1, Kind = EventKind.UserMessage, Author = _user,
@@ -81,7 +81,8 @@ public abstract class UnmergedSearchTests(TestDatabase database) : IAsyncLifetim
             ("carbon", null, 10), ("carbon cycle", null, 25), ("ocean soil methane", _sessions[0], 15), ("forest other7", _sessions[1], 30), ("other150 cycle", null, 300),
         };
         var index = await db.SearchIndexes.Where(i => i.UserId == _user).Select(i => i.Id).SingleAsync();
-        Assert.Equal(Documents, await db.SearchDocuments.CountAsync(d => d.IndexId == index && d.UnmergedTerms != null));
+        // Every document, the one of stop words too (its row holds no term).
+        Assert.Equal(Documents + 1, await db.SearchUnmergedTerms.CountAsync(u => u.IndexId == index));
         Assert.Equal(0, await db.SearchPostings.CountAsync(p => p.IndexId == index));
         var before = new List<List<ScoredDocument>>();
         foreach (var (query, session, take) in queries)
@@ -103,7 +104,7 @@ public abstract class UnmergedSearchTests(TestDatabase database) : IAsyncLifetim
         while (await SearchMerger.MergeBatchAsync(db, 64, CancellationToken.None) > 0)
         {
         }
-        Assert.False(await db.SearchDocuments.AnyAsync(d => d.UnmergedTerms != null));
+        Assert.False(await db.SearchUnmergedTerms.AnyAsync());
         var expectedPostings = _texts.Values.Sum(t => SearchTerms.Terms(t).Distinct().Count());
         Assert.Equal(expectedPostings, await db.SearchPostings.CountAsync(p => p.IndexId == index));
         for (var q = 0; q < queries.Length; q++)
@@ -143,11 +144,14 @@ public abstract class UnmergedSearchTests(TestDatabase database) : IAsyncLifetim
             await SearchIndexer.RemoveSessionAsync(db, _user, _sessions[0], CancellationToken.None);
             await tx.CommitAsync();
         }
+        // The deleted documents' terms went with them; the others' wait for the merger.
+        Assert.Equal(Documents + 1 - deletedCount, await db.SearchUnmergedTerms.CountAsync(u => u.IndexId == index.Id));
         while (await SearchMerger.MergeBatchAsync(db, 64, CancellationToken.None) > 0)
         {
         }
 
         Assert.False(await db.SearchDocuments.AnyAsync(d => d.SessionId == _sessions[0]));
+        Assert.False(await db.SearchUnmergedTerms.AnyAsync());
         var keptEvents = await db.SearchDocuments.Where(d => d.IndexId == index.Id).Select(d => d.EventId).ToListAsync();
         Assert.Equal(Documents + 1 - deletedCount, keptEvents.Count);
         Assert.Equal(keptEvents.Sum(e => SearchTerms.Terms(_texts[e]).Distinct().Count()), await db.SearchPostings.CountAsync(p => p.IndexId == index.Id));

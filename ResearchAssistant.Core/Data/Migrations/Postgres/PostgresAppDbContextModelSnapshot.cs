@@ -391,19 +391,12 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.Property<Guid>("SessionId")
                         .HasColumnType("uuid");
 
-                    b.Property<byte[]>("UnmergedTerms")
-                        .HasColumnType("bytea");
-
                     b.HasKey("IndexId", "Number");
 
                     b.HasIndex("EventId")
                         .IsUnique();
 
                     b.HasIndex("SessionId");
-
-                    b.HasIndex("IndexId", "Number")
-                        .HasDatabaseName("IX_SearchDocuments_Unmerged")
-                        .HasFilter("\"UnmergedTerms\" IS NOT NULL");
 
                     b.ToTable("SearchDocuments");
                 });
@@ -464,6 +457,23 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         .HasDatabaseName("IX_SearchPostings_Term");
 
                     b.ToTable("SearchPostings");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchUnmergedTerms", b =>
+                {
+                    b.Property<int>("IndexId")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Number")
+                        .HasColumnType("bigint");
+
+                    b.Property<byte[]>("Terms")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("IndexId", "Number");
+
+                    b.ToTable("SearchUnmergedTerms");
                 });
 
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
@@ -775,6 +785,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchUnmergedTerms", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Search.SearchDocument", null)
+                        .WithOne()
+                        .HasForeignKey("ResearchAssistant.Core.Search.SearchUnmergedTerms", "IndexId", "Number")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

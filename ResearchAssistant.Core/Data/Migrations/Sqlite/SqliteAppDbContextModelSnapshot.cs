@@ -380,19 +380,12 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.Property<Guid>("SessionId")
                         .HasColumnType("TEXT");
 
-                    b.Property<byte[]>("UnmergedTerms")
-                        .HasColumnType("BLOB");
-
                     b.HasKey("IndexId", "Number");
 
                     b.HasIndex("EventId")
                         .IsUnique();
 
                     b.HasIndex("SessionId");
-
-                    b.HasIndex("IndexId", "Number")
-                        .HasDatabaseName("IX_SearchDocuments_Unmerged")
-                        .HasFilter("\"UnmergedTerms\" IS NOT NULL");
 
                     b.ToTable("SearchDocuments");
                 });
@@ -451,6 +444,23 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .HasDatabaseName("IX_SearchPostings_Term");
 
                     b.ToTable("SearchPostings");
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchUnmergedTerms", b =>
+                {
+                    b.Property<int>("IndexId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Number")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<byte[]>("Terms")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.HasKey("IndexId", "Number");
+
+                    b.ToTable("SearchUnmergedTerms");
                 });
 
             modelBuilder.Entity("ResearchAssistant.Core.Sessions.ChatSession", b =>
@@ -762,6 +772,15 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasOne("ResearchAssistant.Core.Accounts.AppUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ResearchAssistant.Core.Search.SearchUnmergedTerms", b =>
+                {
+                    b.HasOne("ResearchAssistant.Core.Search.SearchDocument", null)
+                        .WithOne()
+                        .HasForeignKey("ResearchAssistant.Core.Search.SearchUnmergedTerms", "IndexId", "Number")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

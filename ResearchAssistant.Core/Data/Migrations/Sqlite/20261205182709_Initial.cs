@@ -425,8 +425,7 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     Number = table.Column<long>(type: "INTEGER", nullable: false),
                     EventId = table.Column<Guid>(type: "TEXT", nullable: false),
                     SessionId = table.Column<Guid>(type: "TEXT", nullable: false),
-                    Length = table.Column<int>(type: "INTEGER", nullable: false),
-                    UnmergedTerms = table.Column<byte[]>(type: "BLOB", nullable: true)
+                    Length = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -448,6 +447,25 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         column: x => x.EventId,
                         principalTable: "SessionEvents",
                         principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "SearchUnmergedTerms",
+                columns: table => new
+                {
+                    IndexId = table.Column<int>(type: "INTEGER", nullable: false),
+                    Number = table.Column<long>(type: "INTEGER", nullable: false),
+                    Terms = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_SearchUnmergedTerms", x => new { x.IndexId, x.Number });
+                    table.ForeignKey(
+                        name: "FK_SearchUnmergedTerms_SearchDocuments_IndexId_Number",
+                        columns: x => new { x.IndexId, x.Number },
+                        principalTable: "SearchDocuments",
+                        principalColumns: new[] { "IndexId", "Number" },
                         onDelete: ReferentialAction.Cascade);
                 });
 
@@ -523,12 +541,6 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 name: "IX_SearchDocuments_SessionId",
                 table: "SearchDocuments",
                 column: "SessionId");
-
-            migrationBuilder.CreateIndex(
-                name: "IX_SearchDocuments_Unmerged",
-                table: "SearchDocuments",
-                columns: new[] { "IndexId", "Number" },
-                filter: "\"UnmergedTerms\" IS NOT NULL");
 
             migrationBuilder.CreateIndex(
                 name: "IX_SearchIndexes_UserId",
@@ -609,10 +621,10 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                 name: "PresenceEntry");
 
             migrationBuilder.DropTable(
-                name: "SearchDocuments");
+                name: "SearchPostings");
 
             migrationBuilder.DropTable(
-                name: "SearchPostings");
+                name: "SearchUnmergedTerms");
 
             migrationBuilder.DropTable(
                 name: "Summary");
@@ -625,6 +637,9 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "AspNetRoles");
+
+            migrationBuilder.DropTable(
+                name: "SearchDocuments");
 
             migrationBuilder.DropTable(
                 name: "SearchIndexes");
