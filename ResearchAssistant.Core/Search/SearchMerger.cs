@@ -14,8 +14,11 @@ namespace ResearchAssistant.Core.Search;
 /// </summary>
 public sealed class SearchMerger(IDbContextFactory<AppDbContext> contexts, ILogger<SearchMerger> logger) : BackgroundService
 {
-    /// <summary>Documents per merge transaction: a few thousand postings, a few milliseconds of the write lock.</summary>
-    internal const int BatchDocuments = 32;
+    /// <summary>
+    /// Documents per merge transaction: a few hundred postings. On SQLite, 32 documents' postings overflowed the
+    /// connection's page cache and cost more per message than 8 (2.7 against 1.8 ms); PostgreSQL gains little beyond.
+    /// </summary>
+    internal const int BatchDocuments = 8;
     private static readonly TimeSpan Sweep = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan AfterFailure = TimeSpan.FromSeconds(5);
 
