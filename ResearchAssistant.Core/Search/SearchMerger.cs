@@ -20,6 +20,12 @@ public sealed class SearchMerger(IDbContextFactory<AppDbContext> contexts, ILogg
     /// </summary>
     internal const int BatchDocuments = 8;
     private static readonly TimeSpan Sweep = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a nudge waits before merging. A commit is followed at once by every open tab re-reading and rendering
+    /// the conversation (live sync, milliseconds): merging right then competed with that for the CPU and the database.
+    /// Waiting also lets the messages committed meanwhile be merged in one transaction.
+    /// </summary>
+    private static readonly TimeSpan AfterNudge = TimeSpan.FromMilliseconds(200);
     private static readonly TimeSpan AfterFailure = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim _nudged = new(0, 1);
@@ -47,7 +53,10 @@ public sealed class SearchMerger(IDbContextFactory<AppDbContext> contexts, ILogg
             try
             {
                 await MergeAllAsync(stoppingToken);
-                await _nudged.WaitAsync(Sweep, stoppingToken);
+                if (await _nudged.WaitAsync(Sweep, stoppingToken))
+                {
+                    await Task.Delay(AfterNudge, stoppingToken);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
