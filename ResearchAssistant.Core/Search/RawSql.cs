@@ -30,12 +30,8 @@ internal static class RawSql
 
     /// <param name="prepare">As for <see cref="ScalarAsync{T}"/>.</param>
     public static Task<List<T>> QueryAsync<T>(AppDbContext db, string sql, IReadOnlyList<object> args, Func<DbDataReader, T> map, CancellationToken ct, bool prepare = false) =>
-        RunAsync(db, sql, args, async command =>
+        RunAsync(db, sql, args, prepare, async command =>
         {
-            if (prepare)
-            {
-                await command.PrepareAsync(ct);
-            }
             var rows = new List<T>();
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -47,14 +43,7 @@ internal static class RawSql
 
     /// <param name="prepare">As for <see cref="ScalarAsync{T}"/>.</param>
     public static Task<int> ExecuteAsync(AppDbContext db, string sql, IReadOnlyList<object> args, CancellationToken ct, bool prepare = false) =>
-        RunAsync(db, sql, args, async command =>
-        {
-            if (prepare)
-            {
-                await command.PrepareAsync(ct);
-            }
-            return await command.ExecuteNonQueryAsync(ct);
-        }, ct);
+        RunAsync(db, sql, args, prepare, command => command.ExecuteNonQueryAsync(ct), ct);
 
     /// <summary>
     /// Runs one statement once per row of arguments, prepared once. For SQLite, where an execution is a call into the
@@ -62,9 +51,8 @@ internal static class RawSql
     /// as parsing one long multi-row statement.
     /// </summary>
     public static Task ExecuteEachAsync(AppDbContext db, string sql, IReadOnlyList<object[]> rows, CancellationToken ct) =>
-        rows.Count == 0 ? Task.CompletedTask : RunAsync(db, sql, rows[0], async command =>
+        rows.Count == 0 ? Task.CompletedTask : RunAsync(db, sql, rows[0], prepare: true, async command =>
         {
-            await command.PrepareAsync(ct);
             foreach (var row in rows)
             {
                 for (var i = 0; i < row.Length; i++)
@@ -81,17 +69,10 @@ internal static class RawSql
     /// the pooled physical connection, so only the first use on each connection pays the extra round trip.
     /// </param>
     public static Task<T> ScalarAsync<T>(AppDbContext db, string sql, IReadOnlyList<object> args, CancellationToken ct, bool prepare = false) =>
-        RunAsync(db, sql, args, async command =>
-        {
-            if (prepare)
-            {
-                await command.PrepareAsync(ct);
-            }
-            return (T)(await command.ExecuteScalarAsync(ct))!;
-        }, ct);
+        RunAsync(db, sql, args, prepare, async command => (T)(await command.ExecuteScalarAsync(ct))!, ct);
 
-    /// <summary>Runs a command on the context's connection, inside its transaction if it has one.</summary>
-    private static async Task<T> RunAsync<T>(AppDbContext db, string sql, IReadOnlyList<object> args, Func<DbCommand, Task<T>> run, CancellationToken ct)
+    /// <summary>Runs a command on the context's connection, inside its transaction if it has one; prepared first if asked.</summary>
+    private static async Task<T> RunAsync<T>(AppDbContext db, string sql, IReadOnlyList<object> args, bool prepare, Func<DbCommand, Task<T>> run, CancellationToken ct)
     {
         var connection = db.Database.GetDbConnection();
         var opened = connection.State != ConnectionState.Open;
@@ -110,6 +91,10 @@ internal static class RawSql
                 parameter.ParameterName = "@p" + i.ToString(CultureInfo.InvariantCulture);
                 parameter.Value = args[i];
                 command.Parameters.Add(parameter);
+            }
+            if (prepare)
+            {
+                await command.PrepareAsync(ct);
             }
             return await run(command);
         }
