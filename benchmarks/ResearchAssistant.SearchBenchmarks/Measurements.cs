@@ -111,6 +111,20 @@ internal static class Measurements
             });
             await db.SaveChangesAsync();
         }
+        SessionEvent Message(int seq, bool isUser, string text) => new()
+        {
+            Id = Guid.CreateVersion7(), SessionId = sessionId, Seq = seq, Kind = isUser ? EventKind.UserMessage : EventKind.AssistantMessage,
+            Author = user.UserId, ContentCipher = cipher.Encrypt(text), Status = EventStatus.Complete, CreatedAt = DateTimeOffset.UtcNow,
+        };
+        // What the app's merger does once nudged: the messages waiting, into the postings, in one transaction.
+        async Task<(TimeSpan Took, int Merged)> MergeAsync()
+        {
+            var clock = Stopwatch.StartNew();
+            await using var db = await bench.Contexts.CreateDbContextAsync();
+            var merged = await SearchMerger.MergeBatchAsync(db, SearchMerger.BatchDocuments, CancellationToken.None);
+            return (clock.Elapsed, merged);
+        }
+
         var indexOnly = new Samples("index one message (SearchIndexer.IndexAsync)");
         var indexCpu = new Samples("index one message, CPU time of the process");
         var indexTotalCpu = server is null ? null : new Samples("index one message, CPU time of the process + its PostgreSQL backends");
@@ -126,11 +140,7 @@ internal static class Measurements
             var total = Stopwatch.StartNew();
             await using var db = await bench.Contexts.CreateDbContextAsync();
             await using var tx = await db.Database.BeginTransactionAsync();
-            var evt = new SessionEvent
-            {
-                Id = Guid.CreateVersion7(), SessionId = sessionId, Seq = i + 1, Kind = isUser ? EventKind.UserMessage : EventKind.AssistantMessage,
-                Author = user.UserId, ContentCipher = cipher.Encrypt(text), Status = EventStatus.Complete, CreatedAt = DateTimeOffset.UtcNow,
-            };
+            var evt = Message(i + 1, isUser, text);
             db.SessionEvents.Add(evt);
             await db.SaveChangesAsync();
             if (indexed)
@@ -159,19 +169,16 @@ internal static class Measurements
             if (i >= 20) (indexed ? with : without).Add(total.Elapsed);
             if (indexed)
             {
-                // What the app's merger does once nudged by this commit: this message's terms into the postings.
-                var merging = Stopwatch.StartNew();
-                await using var mergeDb = await bench.Contexts.CreateDbContextAsync();
-                var merged = await SearchMerger.MergeBatchAsync(mergeDb, SearchMerger.BatchDocuments, CancellationToken.None);
-                merging.Stop();
+                // Nudged by this commit: only this message is waiting.
+                var (took, merged) = await MergeAsync();
                 if (merged != 1)
                 {
                     throw new InvalidOperationException($"Expected to merge the one message just indexed, merged {merged}.");
                 }
                 if (i >= 20)
                 {
-                    merge.Add(merging.Elapsed);
-                    indexAndMerge.Add(indexOnly.Last + merging.Elapsed);
+                    merge.Add(took);
+                    indexAndMerge.Add(indexOnly.Last + took);
                 }
             }
         }
@@ -187,22 +194,14 @@ internal static class Measurements
                 var text = isUser ? corpus.Question(random) : corpus.Answer(random);
                 await using var db = await bench.Contexts.CreateDbContextAsync();
                 await using var tx = await db.Database.BeginTransactionAsync();
-                var evt = new SessionEvent
-                {
-                    Id = Guid.CreateVersion7(), SessionId = sessionId, Seq = count + 21 + round * SearchMerger.BatchDocuments + m,
-                    Kind = isUser ? EventKind.UserMessage : EventKind.AssistantMessage, Author = user.UserId, ContentCipher = cipher.Encrypt(text),
-                    Status = EventStatus.Complete, CreatedAt = DateTimeOffset.UtcNow,
-                };
+                var evt = Message(count + 21 + round * SearchMerger.BatchDocuments + m, isUser, text);
                 db.SessionEvents.Add(evt);
                 await db.SaveChangesAsync();
                 await SearchIndexer.IndexAsync(db, user.UserId, cipher, sessionId, evt.Id, text, CancellationToken.None);
                 await tx.CommitAsync();
             }
-            var clock = Stopwatch.StartNew();
-            await using var mergeDb = await bench.Contexts.CreateDbContextAsync();
-            var merged = await SearchMerger.MergeBatchAsync(mergeDb, SearchMerger.BatchDocuments, CancellationToken.None);
-            clock.Stop();
-            batched.Add(clock.Elapsed / merged);
+            var (took, merged) = await MergeAsync();
+            batched.Add(took / merged);
         }
         return (indexOnly, indexCpu, indexTotalCpu, merge, indexAndMerge, batched, with, without, sessionId);
     }
