@@ -33,8 +33,7 @@ internal static class SearchIndexer
         {
             frequencies[hashes[i]] = frequencies.GetValueOrDefault(hashes[i]) + counts[distinct[i]];
         }
-        var sorted = frequencies.Select(f => (Hash: f.Key, Frequency: f.Value)).OrderBy(f => f.Hash).ToList();
-        var document = new Document(userId, sessionId, eventId, terms.Count, UnmergedTerms.Pack(sorted));
+        var document = new Document(userId, sessionId, eventId, terms.Count, UnmergedTerms.Pack(frequencies));
         for (var attempt = 0; ; attempt++)
         {
             if (await WriteDocumentAsync(db, document, ct))

@@ -4,20 +4,23 @@ namespace ResearchAssistant.Core.Search;
 
 /// <summary>
 /// A document's distinct terms packed for <see cref="SearchUnmergedTerms.Terms"/>: per term its hash (8 bytes) and
-/// frequency (4 bytes), little-endian, in ascending hash order (the order the merger inserts postings in). Hashes
+/// frequency (4 bytes), little-endian, in no particular order (the merger sorts a batch's postings itself). Hashes
 /// only, like the postings: nothing here is plaintext.
 /// </summary>
 internal static class UnmergedTerms
 {
     private const int EntrySize = 12;
 
-    public static byte[] Pack(IReadOnlyList<(long Hash, int Frequency)> terms)
+    /// <param name="frequencies">Each distinct term's hash and frequency.</param>
+    public static byte[] Pack(IReadOnlyDictionary<long, int> frequencies)
     {
-        var bytes = new byte[terms.Count * EntrySize];
-        for (var i = 0; i < terms.Count; i++)
+        var bytes = new byte[frequencies.Count * EntrySize];
+        var offset = 0;
+        foreach (var (hash, frequency) in frequencies)
         {
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * EntrySize), terms[i].Hash);
-            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * EntrySize + 8), terms[i].Frequency);
+            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(offset), hash);
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(offset + 8), frequency);
+            offset += EntrySize;
         }
         return bytes;
     }
