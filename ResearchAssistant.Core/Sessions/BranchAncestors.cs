@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using ResearchAssistant.Core.Data;
 
@@ -30,12 +31,13 @@ internal static class BranchAncestors
         {
             return [];
         }
-        var arguments = new List<object?> { messageId, indexId, limit };
-        var ranked = string.Join(", ", rankedDocuments.Select((number, rank) =>
-        {
-            arguments.Add(number);
-            return $"({{{arguments.Count - 1}}}, {rank})";
-        }));
+        // The ranked numbers travel as one parameter, so the statement's text is the same for every call: EF compiles a
+        // FromSql query once per distinct text, and a VALUES list as long as the ranking made each call a new text
+        // (milliseconds of compilation, and an ever-growing query cache).
+        var ranked = db.Database.IsSqlite()
+            ? """SELECT "value", "key" FROM json_each({3})"""
+            : """SELECT "Number", "Rank" FROM unnest({3}) WITH ORDINALITY AS n("Number", "Rank")""";
+        object numbers = db.Database.IsSqlite() ? JsonSerializer.Serialize(rankedDocuments) : rankedDocuments.ToArray();
         // CROSS JOIN makes SQLite (which has no statistics) start from the ranked numbers and look each document up by
         // its key; with plain joins it walked all of the user's documents by index id. PostgreSQL plans it as a join.
         // A walk row is a step of one candidate's search: it stands at "Id", looking for the ancestor at "TargetDepth",
@@ -43,7 +45,7 @@ internal static class BranchAncestors
         // by primary key (no session in any condition: an ancestor is in the message's session anyway, and given a
         // session, SQLite's planner walks the session's whole index).
         var sql = FormattableStringFactory.Create($$"""
-            WITH RECURSIVE ranked("Number", "Rank") AS (VALUES {{ranked}}),
+            WITH RECURSIVE ranked("Number", "Rank") AS ({{ranked}}),
             candidates("Id", "Depth", "Rank") AS (
                 SELECT c."Id", c."Depth", r."Rank"
                 FROM ranked r
@@ -68,7 +70,7 @@ internal static class BranchAncestors
             SELECT e.* FROM "SessionEvents" e JOIN candidates c ON c."Id" = e."Id"
             WHERE e."Id" IN (SELECT "Target" FROM walk WHERE "Id" = "Target")
             ORDER BY c."Rank"
-            """, [.. arguments]);
+            """, messageId, indexId, limit, numbers);
         return await db.SessionEvents.FromSql(sql).AsNoTracking().ToListAsync(ct);
     }
 
