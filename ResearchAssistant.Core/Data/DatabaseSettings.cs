@@ -39,6 +39,10 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
         {
             connectionString = SqliteConnectionStringFor(Path.Combine(dataDirectory, SqliteFileName));
         }
+        if (provider == DatabaseProvider.Postgres)
+        {
+            connectionString = WithoutParallelQuery(connectionString!);
+        }
 
         return new DatabaseSettings(provider, connectionString!);
     }
@@ -48,4 +52,20 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
         // with WAL each connection reads its own consistent snapshot while one writes; a shared cache replaces that
         // with table locks that readers have to poll for (SQLITE_LOCKED, retried every 150 ms).
         $"Data Source={databasePath};Pooling=True;Default Timeout=30";
+
+    /// <summary>
+    /// Turns off parallel query for the app's sessions, unless the connection string's <c>Options</c> already set
+    /// <c>max_parallel_workers_per_gather</c>. Every statement here is a short read of a few index ranges; when the
+    /// planner's estimate of one crosses the parallel threshold, starting the workers is what takes the time: recall's
+    /// statement, 0.5 ms of work, took 65-155 ms with two workers on a busy two-core server (benchmarks/RESULTS.md).
+    /// </summary>
+    public static string WithoutParallelQuery(string postgresConnectionString)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(postgresConnectionString);
+        if (builder.Options?.Contains("max_parallel_workers_per_gather", StringComparison.Ordinal) != true)
+        {
+            builder.Options = $"{builder.Options} -c max_parallel_workers_per_gather=0".TrimStart();
+        }
+        return builder.ConnectionString;
+    }
 }

@@ -14,7 +14,8 @@ public sealed class PostgresTestDatabase : TestDatabase
     {
         _server ??= await PostgresServer.GetAsync();
         var name = "ra_test_" + Guid.NewGuid().ToString("N");
-        var connectionString = await _server.CreateDatabaseAsync(name);
+        // As the app's configuration would have it (DatabaseSettings.FromConfiguration).
+        var connectionString = DatabaseSettings.WithoutParallelQuery(await _server.CreateDatabaseAsync(name));
         _databases.Add((name, connectionString));
         return new DatabaseSettings(DatabaseProvider.Postgres, connectionString);
     }

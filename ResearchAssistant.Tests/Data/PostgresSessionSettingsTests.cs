@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+using ResearchAssistant.Core.Data;
+using ResearchAssistant.Tests.Support;
+
+namespace ResearchAssistant.Tests.Data;
+
+/// <summary>The app's PostgreSQL sessions run without parallel query unless the operator's connection string says otherwise.</summary>
+public sealed class PostgresSessionSettingsTests
+{
+    [Fact]
+    public async Task Sessions_opened_with_the_configured_connection_string_run_without_parallel_workers()
+    {
+        var server = await PostgresServer.GetAsync();
+        var settings = FromConfiguration(server.AdminConnectionString);
+
+        Assert.Equal("0", await ShowAsync(settings.ConnectionString, "max_parallel_workers_per_gather"));
+        // The server's own default is left alone for everyone else.
+        Assert.NotEqual("0", await ShowAsync(server.AdminConnectionString, "max_parallel_workers_per_gather"));
+    }
+
+    [Fact]
+    public async Task An_operators_own_setting_in_the_connection_string_is_kept()
+    {
+        var server = await PostgresServer.GetAsync();
+        var own = new NpgsqlConnectionStringBuilder(server.AdminConnectionString) { Options = "-c max_parallel_workers_per_gather=1 -c work_mem=8MB" };
+        var settings = FromConfiguration(own.ConnectionString);
+
+        Assert.Equal("1", await ShowAsync(settings.ConnectionString, "max_parallel_workers_per_gather"));
+        Assert.Equal("8MB", await ShowAsync(settings.ConnectionString, "work_mem"));
+    }
+
+    private static DatabaseSettings FromConfiguration(string connectionString) =>
+        DatabaseSettings.FromConfiguration(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = "Postgres",
+            ["ConnectionStrings:Default"] = connectionString,
+        }).Build(), Path.GetTempPath());
+
+    private static async Task<string> ShowAsync(string connectionString, string setting)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"SHOW {setting}", connection);
+        return (string)(await command.ExecuteScalarAsync())!;
+    }
+}
