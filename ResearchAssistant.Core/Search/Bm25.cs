@@ -97,13 +97,25 @@ internal static class Bm25
     /// count towards the frequencies and are scored from their own row. Null when the user has no index yet.
     /// One round trip fewer than reading the statistics first: the index id comes from a subquery.
     /// </summary>
+    /// <param name="countCap">Count each term's postings only up to this many (<see cref="RecallTopK"/>): a common term's
+    /// count then costs at most this many index entries instead of all of them.</param>
     public static async Task<(IndexStats Stats, List<QueryTerm> Terms, List<UnmergedDocument> Unmerged)?> PrepareAsync(
-        AppDbContext db, string userId, IReadOnlyList<long> termHashes, CancellationToken ct)
+        AppDbContext db, string userId, IReadOnlyList<long> termHashes, CancellationToken ct, int? countCap = null)
     {
         var args = new List<object> { userId };
         const string IndexOfUser = """(SELECT s."Id" FROM "SearchIndexes" s WHERE s."UserId" = @p0)""";
         var frequencies = "";
-        if (termHashes.Count > 0)
+        if (termHashes.Count > 0 && countCap is { } cap)
+        {
+            var limit = RawSql.Arg(args, cap);
+            frequencies = string.Concat(termHashes.Select(h => RawSql.Arg(args, h)).Select(hash => $"""
+
+                UNION ALL
+                SELECT 1, NULL, NULL, {hash}, (SELECT COUNT(*) FROM (SELECT 1 FROM "SearchPostings" p
+                    WHERE p."IndexId" = {IndexOfUser} AND p."TermHash" = {hash} LIMIT {limit}) AS c), NULL, NULL
+                """));
+        }
+        else if (termHashes.Count > 0)
         {
             var inList = string.Join(", ", termHashes.Select(h => RawSql.Arg(args, h)));
             frequencies = $"""
@@ -135,8 +147,10 @@ internal static class Bm25
                 case 0:
                     stats = new IndexStats(r.GetInt32(1), r.GetInt64(2), r.GetInt64(3));
                     break;
-                case 1:
+                case 1 when r.GetInt64(4) > 0:
                     counts[r.GetInt64(3)] = counts.GetValueOrDefault(r.GetInt64(3)) + r.GetInt64(4);
+                    break;
+                case 1:
                     break;
                 default:
                     var found = UnmergedTerms.Find((byte[])r.GetValue(6), wanted);

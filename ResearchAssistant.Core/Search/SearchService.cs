@@ -58,7 +58,7 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
         await using var db = await contexts.CreateDbContextAsync(ct);
         await SessionAccess.RequireOwnedAsync(db, userId, sessionId, ct);
         take = Math.Clamp(take, 0, MaxRecall);
-        // Asking for as many more as are excluded still yields the exact best `take` of the rest.
+        // Asking for as many more as are excluded still yields the best `take` of the rest.
         if (await RecallDocumentsAsync(db, userId, sessionId, query, take + exclude.Count, ct) is not { } found)
         {
             return [];
@@ -74,7 +74,8 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
 
     /// <summary>
     /// The best <paramref name="take"/> documents of one conversation for <paramref name="query"/> (BM25 over the user's
-    /// index), best first, as numbers in the user's index; null when nothing can match. On the caller's context, and
+    /// index, at a bounded cost: <see cref="RecallTopK"/>), best first, as numbers in the user's index; null when nothing
+    /// can match. On the caller's context, and
     /// without checking the conversation's owner: for a turn, whose conversation was checked when it was asked for.
     /// Even unchecked it finds nothing of another user's: it reads only <paramref name="userId"/>'s index, whose
     /// documents are all of that user's conversations.
@@ -88,13 +89,7 @@ public sealed class SearchService(IDbContextFactory<AppDbContext> contexts, Cont
             return null;
         }
         var cipher = await protector.ForUserAsync(userId, ct);
-        if (await Bm25.PrepareAsync(db, userId, QueryHashes(cipher, parsed.Terms), ct) is not { } prepared)
-        {
-            return null;
-        }
-        var (stats, terms, unmerged) = prepared;
-        var top = await Bm25.TopAsync(db, stats, terms, unmerged, sessionId, take, ct);
-        return top.Count == 0 ? null : (stats.IndexId, top);
+        return await RecallTopK.RunAsync(db, userId, QueryHashes(cipher, parsed.Terms), sessionId, take, ct);
     }
 
     /// <summary>A query's distinct terms hashed with the user's search key, through one keyed HMAC for them all.</summary>

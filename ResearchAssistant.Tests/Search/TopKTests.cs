@@ -52,6 +52,7 @@ public abstract class TopKTests(TestDatabase database) : IAsyncLifetime
                 ContentCipher = cipher.Encrypt(text), Status = EventStatus.Complete, CreatedAt = now,
             });
             texts.Add((id, sessionId, text));
+            _texts[id] = (sessionId, text);
         }
         await db.SaveChangesAsync();
         await using var tx = await db.Database.BeginTransactionAsync();
@@ -70,6 +71,7 @@ public abstract class TopKTests(TestDatabase database) : IAsyncLifetime
 
     private ResearchAssistant.Core.Privacy.UserCipher _cipher = null!;
     private readonly Guid[] _sessions = [Guid.NewGuid(), Guid.NewGuid()];
+    private readonly Dictionary<Guid, (Guid SessionId, string Text)> _texts = [];
 
     public Task DisposeAsync() => Task.CompletedTask;
 
@@ -113,6 +115,60 @@ public abstract class TopKTests(TestDatabase database) : IAsyncLifetime
                 Assert.Equal(pruned.Count, pruned.Select(d => d.Number).Distinct().Count());
             }
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Queries))]
+    public async Task Recall_within_limits_that_do_not_bind_ranks_as_scoring_every_posting_of_the_conversation(string[] words, int take)
+    {
+        await using var db = database.Contexts.CreateDbContext();
+        var stats = (await Bm25.StatsAsync(db, _user, CancellationToken.None))!;
+        var hashes = words.Select(w => _cipher.HashTerm(SearchTerms.Terms(w).Single())).ToList();
+        var terms = new List<QueryTerm>();
+        foreach (var hash in hashes)
+        {
+            var df = await db.SearchPostings.LongCountAsync(p => p.IndexId == stats.IndexId && p.TermHash == hash);
+            terms.Add(new QueryTerm(hash, df, Bm25.Idf(stats.DocumentCount, df)));
+        }
+        foreach (var sessionId in _sessions)
+        {
+            var everything = await Bm25.FullScanAsync(db, stats, terms, sessionId, Documents, CancellationToken.None);
+            var exact = everything.ToDictionary(d => d.Number, d => d.Score);
+
+            var recalled = (await RecallTopK.RunAsync(db, _user, hashes, sessionId, take, CancellationToken.None, rareLimit: Documents + 1, depth: Documents))!.Value;
+
+            Assert.Equal(stats.IndexId, recalled.IndexId);
+            Assert.Equal(everything.Take(take).Select(d => d.Score), recalled.Top.Select(d => d.Score), new ScoreComparer());
+            Assert.All(recalled.Top, d => Assert.Equal(exact[d.Number], d.Score, 9));
+        }
+    }
+
+    [Fact]
+    public async Task Recall_reads_at_most_its_depth_per_term_yet_keeps_every_match_of_a_rare_term_in_the_conversation()
+    {
+        const int RareLimit = 30, Depth = 8;
+        await using var db = database.Contexts.CreateDbContext();
+        var small = _sessions[0];
+        var index = (await Bm25.StatsAsync(db, _user, CancellationToken.None))!.IndexId;
+        var numbers = await db.SearchDocuments.Where(d => d.IndexId == index).ToDictionaryAsync(d => d.Number, d => d.EventId);
+        // A rare word with a few matches in the small conversation, and two common words in many documents.
+        var rare = Enumerable.Range(0, 60).Select(i => $"rare{i}")
+            .First(w => _texts.Values.Count(t => t.SessionId == small && t.Text.Split(' ').Contains(w)) is >= 3 and <= Depth);
+        string[] words = ["alpha", "delta", rare];
+        Assert.True(_texts.Values.Count(t => t.Text.Split(' ').Contains(rare)) < RareLimit);
+        Assert.All(words[..2], w => Assert.True(_texts.Values.Count(t => t.Text.Split(' ').Contains(w)) > 2 * RareLimit));
+        var hashes = words.Select(w => _cipher.HashTerm(SearchTerms.Terms(w).Single())).ToList();
+
+        var (_, top) = (await RecallTopK.RunAsync(db, _user, hashes, small, 1_000, CancellationToken.None, RareLimit, Depth))!.Value;
+
+        var found = top.Select(d => _texts[numbers[d.Number]]).ToList();
+        Assert.All(found, t => Assert.Equal(small, t.SessionId));
+        Assert.InRange(top.Count, 1, words.Length * Depth);
+        var rareMatches = _texts.Where(t => t.Value.SessionId == small && t.Value.Text.Split(' ').Contains(rare)).Select(t => t.Key).ToHashSet();
+        Assert.Subset(top.Select(d => numbers[d.Number]).ToHashSet(), rareMatches);
+        // Best first, each document once.
+        Assert.Equal(top.OrderByDescending(d => d.Score).Select(d => d.Number), top.Select(d => d.Number));
+        Assert.Equal(top.Count, top.Select(d => d.Number).Distinct().Count());
     }
 
     [Fact]

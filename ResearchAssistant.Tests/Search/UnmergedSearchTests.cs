@@ -114,6 +114,28 @@ public abstract class UnmergedSearchTests(TestDatabase database) : IAsyncLifetim
     }
 
     [Fact]
+    public async Task Recall_ranks_the_same_with_nothing_or_everything_merged()
+    {
+        await using var db = database.Contexts.CreateDbContext();
+        var hashes = _cipher.HashTerms(SearchTerms.ParseQuery("ocean soil methane other7").Terms.ToList());
+        var before = new List<List<ScoredDocument>>();
+        foreach (var session in _sessions)
+        {
+            before.Add((await RecallTopK.RunAsync(db, _user, hashes, session, 30, CancellationToken.None))!.Value.Top);
+        }
+        Assert.All(before, top => Assert.NotEmpty(top));
+
+        while (await SearchMerger.MergeBatchAsync(db, 64, CancellationToken.None) > 0)
+        {
+        }
+
+        for (var s = 0; s < _sessions.Length; s++)
+        {
+            AssertSameRanking(before[s], (await RecallTopK.RunAsync(db, _user, hashes, _sessions[s], 30, CancellationToken.None))!.Value.Top);
+        }
+    }
+
+    [Fact]
     public async Task A_document_merged_between_a_querys_statements_is_ranked_once()
     {
         await using var db = database.Contexts.CreateDbContext();

@@ -1,0 +1,95 @@
+using System.Text;
+using ResearchAssistant.Core.Data;
+
+namespace ResearchAssistant.Core.Search;
+
+/// <summary>
+/// BM25 ranking within one conversation for the prompt's recall, at a cost bounded whatever the size of the user's index
+/// or of the conversation. Exact top-k within a session (<see cref="Bm25.TopAsync"/>) reads a term's postings through
+/// the session filter until enough of the session's documents turn up: for a conversation holding a small share of the
+/// user's messages, nearly all of a common term's postings (tens of milliseconds on a 100,000-message index). A prompt
+/// needs a few relevant older messages, not a provably exact ranking, so for each term this reads at most
+/// <see cref="Depth"/> postings of the conversation, best first (<see cref="Bm25.ImpactKey"/>):
+/// <list type="bullet">
+/// <item>a term in fewer than <see cref="RareLimit"/> documents (the words that say what a question is about): its
+/// conversation's best, found among all its postings; its idf is exact;</item>
+/// <item>a more common term: the conversation's among the term's best <see cref="Depth"/> of all conversations (the limit
+/// comes before the conversation's filter, which is what bounds the work). Its document frequency is known only to be
+/// at least <see cref="RareLimit"/>, so its idf is that count's: an upper bound, and small next to a rare term's.</item>
+/// </list>
+/// A document's score sums the terms it was read for. Two statements: the statistics with capped counts
+/// (<see cref="Bm25.PrepareAsync"/>), then every term's range in one UNION ALL. Documents not merged yet are scored from
+/// their own rows, as in search.
+/// </summary>
+internal static class RecallTopK
+{
+    /// <summary>Terms in fewer documents than this count as rare; counting stops here.</summary>
+    public const int RareLimit = 1_000;
+    /// <summary>Most postings of one term read for the conversation.</summary>
+    public const int Depth = 250;
+
+    public static async Task<(int IndexId, List<ScoredDocument> Top)?> RunAsync(AppDbContext db, string userId, IReadOnlyList<long> termHashes,
+        Guid sessionId, int take, CancellationToken ct, int rareLimit = RareLimit, int depth = Depth)
+    {
+        if (await Bm25.PrepareAsync(db, userId, termHashes, ct, countCap: rareLimit) is not { } prepared)
+        {
+            return null;
+        }
+        var (stats, terms, unmerged) = prepared;
+        if (terms.Count == 0)
+        {
+            return null;
+        }
+        var scores = new Dictionary<long, double>();
+        foreach (var document in unmerged.Where(d => d.SessionId == sessionId))
+        {
+            scores[document.Number] = document.Score(terms, stats.AverageLength);
+        }
+        // A document merged since the first statement shows up in its postings too: its unmerged score already counts.
+        var scoredUnmerged = scores.Keys.ToHashSet();
+        var byHash = terms.ToDictionary(t => t.Hash);
+        foreach (var (hash, number, frequency, length) in await ReadAsync(db, stats.IndexId, terms, sessionId, rareLimit, depth, ct))
+        {
+            if (!scoredUnmerged.Contains(number))
+            {
+                scores[number] = scores.GetValueOrDefault(number) + Bm25.TermScore(byHash[hash].Idf, frequency, length, stats.AverageLength);
+            }
+        }
+        var top = scores.Select(s => new ScoredDocument(s.Key, s.Value))
+            .OrderByDescending(d => d.Score).ThenByDescending(d => d.Number)
+            .Take(take).ToList();
+        return top.Count == 0 ? null : (stats.IndexId, top);
+    }
+
+    /// <summary>The conversation's best postings of each term, as the class describes.</summary>
+    private static Task<List<(long Hash, long Number, int Frequency, int Length)>> ReadAsync(AppDbContext db, int indexId,
+        IReadOnlyList<QueryTerm> terms, Guid sessionId, int rareLimit, int depth, CancellationToken ct)
+    {
+        var args = new List<object> { indexId, RawSql.Guid(db, sessionId), depth };
+        var sql = new StringBuilder();
+        foreach (var term in terms)
+        {
+            var hash = RawSql.Arg(args, term.Hash);
+            // A rare term's postings are all read, and the conversation's best `depth` of them kept; a common term's best
+            // `depth` are read before keeping the conversation's, which is what bounds the work. CROSS JOIN keeps SQLite
+            // (no statistics) starting from the postings rather than from all of the conversation's documents.
+            var part = term.DocumentFrequency < rareLimit
+                ? $"""
+                   SELECT p."TermHash", p."DocumentNumber", p."TermFrequency", p."DocumentLength"
+                   FROM "SearchPostings" p CROSS JOIN "SearchDocuments" d
+                   WHERE p."IndexId" = @p0 AND p."TermHash" = {hash} AND d."IndexId" = p."IndexId" AND d."Number" = p."DocumentNumber" AND d."SessionId" = @p1
+                   ORDER BY p."ImpactKey", p."DocumentNumber" LIMIT @p2
+                   """
+                : $"""
+                   SELECT t."TermHash", t."DocumentNumber", t."TermFrequency", t."DocumentLength"
+                   FROM (SELECT * FROM "SearchPostings" p WHERE p."IndexId" = @p0 AND p."TermHash" = {hash}
+                         ORDER BY p."ImpactKey", p."DocumentNumber" LIMIT @p2) AS t
+                   CROSS JOIN "SearchDocuments" d
+                   WHERE d."IndexId" = t."IndexId" AND d."Number" = t."DocumentNumber" AND d."SessionId" = @p1
+                   """;
+            sql.Append(sql.Length == 0 ? "" : "\nUNION ALL\n").Append($"SELECT * FROM ({part}) AS r{args.Count}");
+        }
+        return RawSql.QueryAsync(db, sql.ToString(), args, r => (r.GetInt64(0), r.GetInt64(1), r.GetInt32(2), r.GetInt32(3)), ct);
+    }
+
+}
