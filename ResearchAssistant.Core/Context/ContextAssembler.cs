@@ -122,7 +122,11 @@ public sealed class ContextAssembler(LlmOptions llm, ContextOptions options, ITo
         var recalled = new List<(MessageView Message, int Tokens)>();
         if (!everythingFits)
         {
-            summary = await sources.FindSummaryAbove(windowStart.Id);
+            // Neither read needs the other, so both go at once; the budget then takes the summary first.
+            var exclude = recent.Select(r => r.Message.Id).Append(question.Id).ToHashSet();
+            var summaryRead = sources.FindSummaryAbove(windowStart.Id);
+            var recallRead = sources.RecallAbove(windowStart.Id, exclude);
+            summary = await summaryRead;
             if (summary is not null && used + SummaryCost(model, summary) > budget)
             {
                 summary = null;
@@ -131,8 +135,7 @@ public sealed class ContextAssembler(LlmOptions llm, ContextOptions options, ITo
             {
                 used += SummaryCost(model, summary);
             }
-            var exclude = recent.Select(r => r.Message.Id).Append(question.Id).ToHashSet();
-            foreach (var message in await sources.RecallAbove(windowStart.Id, exclude))
+            foreach (var message in await recallRead)
             {
                 var cost = Cost(model, RecalledText(message));
                 if (used + cost > budget)

@@ -9,8 +9,10 @@ namespace ResearchAssistant.Core.Context;
 /// <summary>
 /// Reads what a turn's prompt may draw on (the window of the branch ending at the question, preferences, the summary
 /// above the window, recalled messages) and has the assembler build the prompt. Its cost is bounded by
-/// <see cref="ContextOptions.MaxRecentMessages"/>, <see cref="SummaryStore.SearchDepth"/> and the number of recall
-/// candidates (each tested in O(log depth), see <see cref="SearchRecall"/>), never by the session's length.
+/// <see cref="ContextOptions.MaxRecentMessages"/>, <see cref="SummaryStore.SearchDepth"/> and recall's bounded search
+/// (<see cref="Search.RecallTopK"/>, then each candidate tested in O(log depth), see <see cref="SearchRecall"/>), never by
+/// the session's length. Reads that do not depend on each other run at once, each on its own connection: the
+/// preferences and recall's search beside the window, the summary beside recall's branch check.
 /// </summary>
 public sealed class TurnContextBuilder(
     IDbContextFactory<AppDbContext> contexts,
@@ -23,39 +25,63 @@ public sealed class TurnContextBuilder(
     public async Task<AssembledContext> BuildAsync(string ownerId, Guid sessionId, Guid questionId, CancellationToken ct)
     {
         var options = assembler.Options;
+        var preferences = profiles.GetPreferencesAsync(ownerId, ct);
         var cipher = await protector.ForUserAsync(ownerId, ct);
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var (views, hasOlder) = await ReadWindowAsync(db, sessionId, questionId, cipher, options, ct);
-        var question = views[^1].Text;
-        var sources = new ContextSources(
-            await profiles.GetPreferencesAsync(ownerId, ct),
-            views,
-            hasOlder,
-            windowStart => SummaryStore.FindAboveAsync(db, sessionId, windowStart, cipher, ct),
-            (windowStart, exclude) => recall.RecallAsync(ownerId, sessionId, question, windowStart, exclude, options.MaxRecalled, ct));
-        return await assembler.AssembleAsync(model.Name, sources);
+        var firstPage = await BranchReader.ReadEndingAtAsync(db, sessionId, questionId, Math.Min(FirstWindowPage, options.MaxRecentMessages), ct);
+        var views = firstPage.Messages.Select(m => BranchReader.ToView(m, null, cipher)).ToList();
+        // Recall's search needs only the question, so it starts now, unless the whole conversation is in the first page
+        // and may fit the budget, when recall is likely not needed (it is started when it is, below).
+        Task<RecallRanking?>? ranking = null;
+        Task<RecallRanking?> Rank() => ranking ??= recall.RankAsync(ownerId, sessionId, views[^1].Text, RankingDepth(options), ct);
+        if (firstPage.HasOlder || !assembler.CouldUseOlderThan(model.Name, views))
+        {
+            _ = Rank();
+        }
+        try
+        {
+            var hasOlder = await ReadRestOfWindowAsync(db, sessionId, firstPage, views, cipher, options, ct);
+            var sources = new ContextSources(
+                await preferences,
+                views,
+                hasOlder,
+                windowStart => SummaryStore.FindAboveAsync(db, sessionId, windowStart, cipher, ct),
+                async (windowStart, exclude) => await Rank() is { } ranked
+                    ? await recall.RecallAsync(ownerId, sessionId, ranked, windowStart, exclude, options.MaxRecalled, ct)
+                    : []);
+            return await assembler.AssembleAsync(model.Name, sources);
+        }
+        finally
+        {
+            // When the prompt did not need recall (all of it fit), a search started early is let finish, its outcome dropped.
+            await (ranking ?? Task.FromResult<RecallRanking?>(null)).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
     }
 
     /// <summary>
-    /// The newest messages ending at the question: a first page, and the rest of
-    /// <see cref="ContextOptions.MaxRecentMessages"/> only when the budget could still use older messages. Most turns of a
-    /// long conversation fill the budget within the first page, so they read and decrypt a third of the rows.
+    /// The rest of <see cref="ContextOptions.MaxRecentMessages"/> above the first page, only when the budget could still
+    /// use older messages. Most turns of a long conversation fill the budget within the first page, so they read and
+    /// decrypt a third of the rows. Returns whether older messages exist above what <paramref name="views"/> holds.
     /// </summary>
-    private async Task<(List<MessageView> Views, bool HasOlder)> ReadWindowAsync(
-        AppDbContext db, Guid sessionId, Guid questionId, UserCipher cipher, ContextOptions options, CancellationToken ct)
+    private async Task<bool> ReadRestOfWindowAsync(
+        AppDbContext db, Guid sessionId, BranchSlice firstPage, List<MessageView> views, UserCipher cipher, ContextOptions options, CancellationToken ct)
     {
-        var firstPage = Math.Min(FirstWindowPage, options.MaxRecentMessages);
-        var page = await BranchReader.ReadEndingAtAsync(db, sessionId, questionId, firstPage, ct);
-        var views = page.Messages.Select(m => BranchReader.ToView(m, null, cipher)).ToList();
         var rest = options.MaxRecentMessages - views.Count;
-        if (!page.HasOlder || rest <= 0 || !assembler.CouldUseOlderThan(model.Name, views))
+        if (!firstPage.HasOlder || rest <= 0 || !assembler.CouldUseOlderThan(model.Name, views))
         {
-            return (views, page.HasOlder);
+            return firstPage.HasOlder;
         }
-        var above = await BranchReader.ReadEndingAtAsync(db, sessionId, page.Messages[0].ParentId, rest, ct);
+        var above = await BranchReader.ReadEndingAtAsync(db, sessionId, firstPage.Messages[0].ParentId, rest, ct);
         views.InsertRange(0, above.Messages.Select(m => BranchReader.ToView(m, null, cipher)));
-        return (views, above.HasOlder);
+        return above.HasOlder;
     }
+
+    /// <summary>
+    /// How many of the conversation's best matches recall's search returns: the messages that will be tested on the
+    /// branch, plus as many as the window (excluded by the test) can hold, which may rank above them.
+    /// </summary>
+    private static int RankingDepth(ContextOptions options) =>
+        options.MaxRecalled * SearchRecall.CandidatesPerRecalled + options.MaxRecentMessages + 1;
 
     private const int FirstWindowPage = 40;
 }

@@ -83,8 +83,9 @@ public abstract class DeepBranchRecallTests(TestDatabase database, ITestOutputHe
         Assert.True(leaf.Depth - first.Depth > 2_500);
 
         var recall = Core.Services.GetRequiredService<IMessageRecall>();
-        var recalled = await recall.RecallAsync(user, tree[0].SessionId, "What did I ask about weathering and the carbon in peat bogs?",
-            leaf.Id, new HashSet<Guid> { leaf.Id }, 5, CancellationToken.None);
+        var ranking = await recall.RankAsync(user, tree[0].SessionId, "What did I ask about weathering and the carbon in peat bogs?", 30, CancellationToken.None);
+        Assert.NotNull(ranking);
+        var recalled = await recall.RecallAsync(user, tree[0].SessionId, ranking, leaf.Id, new HashSet<Guid> { leaf.Id }, 5, CancellationToken.None);
 
         var ids = recalled.Select(m => m.Id).ToList();
         Assert.Contains(first.Id, ids);
