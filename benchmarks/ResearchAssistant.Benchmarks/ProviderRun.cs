@@ -97,7 +97,7 @@ internal static class ProviderRun
             var cipher = await host.Protector.ForUserAsync(owner, ct);
             foreach (var size in options.Sizes)
             {
-                var seeded = await Seeder.SeedAsync(host.Contexts, cipher, owner, size, options.Verify, ct);
+                var seeded = await Seeder.SeedAsync(host.Contexts, cipher, owner, size, options.Verify, ct, index: true);
                 result.Seeded.Add(seeded);
                 Console.WriteLine($"  seeded {size,9:N0} messages in {seeded.SeedTime.TotalSeconds,6:F1} s" +
                                   (options.Verify ? $" (hash chain verified in {seeded.VerifyTime.TotalSeconds:F1} s)" : ""));
@@ -163,7 +163,11 @@ internal static class ProviderRun
                 }
 
                 host.Gate.Close();
-                var text = $"Follow-up question {round + options.Warmup + 1} about the regression baseline and the confidence interval of the cohort study?";
+                // A question about something said earlier in the conversation: a few words of an earlier message, as a
+                // user remembers them ("what did you say about the carbon cycle?"), which recall then searches for.
+                var remembered = Corpus.ContentWordsOf(sessions[size].SampleTexts[shuffle.Next(sessions[size].SampleTexts.Count)])
+                    .OrderBy(_ => shuffle.Next()).Take(3);
+                var text = $"Follow-up {round + options.Warmup + 1}: what did you say earlier about {string.Join(' ', remembered)}?";
                 var (append, sent) = await PhaseAsync(sql, result, () => chat.SendAsync(owner, sessionId, text, Guid.NewGuid().ToString("N"), ct: ct));
                 if (sent.WasDuplicate)
                 {
@@ -182,6 +186,13 @@ internal static class ProviderRun
                 // The next question comes after the user has read the answer: by then the background summary of this
                 // turn is written, so let it finish rather than measure the two fighting over two cores.
                 await host.Summarizer.WhenIdleAsync();
+                // And the app's merger has moved the turn's two messages into the postings (200 ms after the commit).
+                await using (var db = await host.Contexts.CreateDbContextAsync(ct))
+                {
+                    while (await ResearchAssistant.Core.Search.SearchMerger.MergeBatchAsync(db, 8, ct) > 0)
+                    {
+                    }
+                }
                 var (assemble, assembled) = await PhaseAsync(sql, result, () => host.ContextBuilder.BuildAsync(owner, sessionId, sent.MessageId, ct));
                 if (assembled.Plan.TotalTokens > assembled.Plan.Budget)
                 {

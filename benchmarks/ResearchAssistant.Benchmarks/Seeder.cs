@@ -1,16 +1,17 @@
 using System.Diagnostics;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using ResearchAssistant.Core.Accounts;
 using ResearchAssistant.Core.Data;
 using ResearchAssistant.Core.Llm;
 using ResearchAssistant.Core.Privacy;
+using ResearchAssistant.Core.Search;
 using ResearchAssistant.Core.Sessions;
 
 namespace ResearchAssistant.Benchmarks;
 
 /// <param name="BranchLength">Messages on the active branch: the size less the earlier versions beside it.</param>
-internal sealed record SeededSession(int Size, Guid Id, int BranchLength, TimeSpan SeedTime, TimeSpan VerifyTime);
+/// <param name="SampleTexts">Every 50th message's text: what a user could remember and ask about again.</param>
+internal sealed record SeededSession(int Size, Guid Id, int BranchLength, TimeSpan SeedTime, TimeSpan VerifyTime, IReadOnlyList<string> SampleTexts);
 
 /// <summary>
 /// Writes sessions as the app would have left them after N messages of conversation: a branch of alternating user
@@ -18,25 +19,15 @@ internal sealed record SeededSession(int Size, Guid Id, int BranchLength, TimeSp
 /// question, regenerated answers), text encrypted by the owner's real
 /// <see cref="UserCipher"/>, every event sealed into the real hash chain (<see cref="SessionChain"/>), ActiveLeafId
 /// at the last message and LastSeq = N. Rows go in through EF Core in batches (change detection off), so the
-/// values are stored exactly as the app stores them on either provider.
+/// values are stored exactly as the app stores them on either provider. The text follows real text's word statistics
+/// (<see cref="Corpus"/>: questions 8-60 words, answers 60-320), and when asked, every message is in the search index.
 /// </summary>
 internal static class Seeder
 {
     private const int BatchSize = 2_000;
 
-    private static readonly string[] Words =
-    [
-        "the", "a", "of", "and", "to", "in", "is", "that", "for", "with", "as", "on", "by", "this", "we", "it", "from",
-        "study", "results", "data", "model", "analysis", "effect", "sample", "method", "evidence", "review", "paper",
-        "protein", "climate", "temperature", "variance", "regression", "baseline", "cohort", "trial", "survey",
-        "hypothesis", "measurement", "error", "estimate", "signal", "noise", "spectrum", "network", "graph", "theory",
-        "citation", "archive", "source", "primary", "secondary", "qualitative", "quantitative", "interview", "policy",
-        "economic", "growth", "inflation", "carbon", "ocean", "genome", "sequence", "cell", "neuron", "memory",
-        "learning", "language", "history", "medieval", "trade", "route", "manuscript", "translation", "corpus",
-        "significant", "robust", "bias", "confounder", "outcome", "exposure", "treatment", "control", "random",
-        "distribution", "median", "quartile", "interval", "confidence", "bayesian", "prior", "posterior", "likelihood",
-        "simulation", "benchmark", "dataset", "annotation", "replication", "preprint", "journal", "methods", "appendix",
-    ];
+    /// <summary>Text with real text's word statistics (Zipf over 50,000 words), so the search index is shaped like a real one.</summary>
+    private static readonly Lazy<Corpus> Text = new(() => new Corpus(seed: 7));
 
     public static async Task<string> CreateOwnerAsync(IDbContextFactory<AppDbContext> contexts, CancellationToken ct)
     {
@@ -59,7 +50,9 @@ internal static class Seeder
         return id;
     }
 
-    public static async Task<SeededSession> SeedAsync(IDbContextFactory<AppDbContext> contexts, UserCipher cipher, string ownerId, int size, bool verify, CancellationToken ct)
+    /// <param name="index">Also index every message for search in its batch's transaction, and merge each batch into the
+    /// postings (the app's SearchIndexer and SearchMerger), as the app would have: recall then searches a real index.</param>
+    public static async Task<SeededSession> SeedAsync(IDbContextFactory<AppDbContext> contexts, UserCipher cipher, string ownerId, int size, bool verify, CancellationToken ct, bool index = false)
     {
         var clock = Stopwatch.StartNew();
         var random = new Random(size);
@@ -95,7 +88,8 @@ internal static class Seeder
 
         var previousHash = new byte[32];
         var seq = 0;
-        var batch = new List<SessionEvent>(BatchSize);
+        var batch = new List<(SessionEvent Event, string Text)>(BatchSize);
+        var samples = new List<string>();
         Guid? parent = null;
         var tree = new TreePlacer();
         for (var turn = 0; turn < turns; turn++)
@@ -121,7 +115,7 @@ internal static class Seeder
         {
             var isUser = kind == EventKind.UserMessage;
             time = time.AddSeconds(isUser ? random.Next(5, 30) : random.Next(2, 10));
-            var text = isUser ? Sentence(random, 8, 60) + "?" : Paragraphs(random);
+            var text = isUser ? Text.Value.Question(random) : Text.Value.Answer(random);
             var evt = new SessionEvent
             {
                 Id = Guid.CreateVersion7(time),
@@ -139,7 +133,11 @@ internal static class Seeder
             tree.Place(evt);
             evt.Hash = SessionChain.Compute(previousHash, evt);
             previousHash = evt.Hash;
-            batch.Add(evt);
+            batch.Add((evt, text));
+            if (seq % 50 == 0)
+            {
+                samples.Add(text);
+            }
             if (batch.Count == BatchSize)
             {
                 await FlushAsync();
@@ -155,8 +153,23 @@ internal static class Seeder
             }
             await using var db = await contexts.CreateDbContextAsync(ct);
             db.ChangeTracker.AutoDetectChangesEnabled = false;
-            db.SessionEvents.AddRange(batch);
-            await db.SaveChangesAsync(ct);
+            await using (var tx = await db.Database.BeginTransactionAsync(ct))
+            {
+                db.SessionEvents.AddRange(batch.Select(b => b.Event));
+                await db.SaveChangesAsync(ct);
+                if (index)
+                {
+                    foreach (var (evt, text) in batch)
+                    {
+                        await SearchIndexer.IndexAsync(db, ownerId, cipher, sessionId, evt.Id, text, ct);
+                    }
+                }
+                await tx.CommitAsync(ct);
+            }
+            // The app's merger would do this in the background, a few documents at a time.
+            while (index && await SearchMerger.MergeBatchAsync(db, BatchSize, ct) > 0)
+            {
+            }
             batch.Clear();
         }
 
@@ -181,42 +194,6 @@ internal static class Seeder
             }
             verifyTime = clock.Elapsed;
         }
-        return new SeededSession(size, sessionId, 2 * turns, seedTime, verifyTime);
-    }
-
-    private static string Sentence(Random random, int minWords, int maxWords)
-    {
-        var count = random.Next(minWords, maxWords + 1);
-        var text = new StringBuilder();
-        for (var i = 0; i < count; i++)
-        {
-            if (i > 0)
-            {
-                text.Append(' ');
-            }
-            text.Append(Words[random.Next(Words.Length)]);
-        }
-        text[0] = char.ToUpperInvariant(text[0]);
-        return text.ToString();
-    }
-
-    /// <summary>An answer of one to four paragraphs, 40 to 400 words: a typical chat answer, about 0.3 to 3 KB.</summary>
-    private static string Paragraphs(Random random)
-    {
-        var paragraphs = random.Next(1, 5);
-        var text = new StringBuilder();
-        for (var p = 0; p < paragraphs; p++)
-        {
-            if (p > 0)
-            {
-                text.Append("\n\n");
-            }
-            var sentences = random.Next(2, 6);
-            for (var s = 0; s < sentences; s++)
-            {
-                text.Append(Sentence(random, 8, 20)).Append(". ");
-            }
-        }
-        return text.ToString().TrimEnd();
+        return new SeededSession(size, sessionId, 2 * turns, seedTime, verifyTime, samples);
     }
 }

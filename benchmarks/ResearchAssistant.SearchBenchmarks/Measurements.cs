@@ -1,3 +1,4 @@
+using ResearchAssistant.Benchmarks;
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using ResearchAssistant.Core.Search;

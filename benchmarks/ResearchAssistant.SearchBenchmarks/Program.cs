@@ -1,3 +1,4 @@
+using ResearchAssistant.Benchmarks;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;

@@ -1,3 +1,4 @@
+using ResearchAssistant.Benchmarks;
 using System.Globalization;
 using System.Text;
 

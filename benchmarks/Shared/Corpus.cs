@@ -1,7 +1,7 @@
 using System.Text;
 using ResearchAssistant.Core.Search;
 
-namespace ResearchAssistant.SearchBenchmarks;
+namespace ResearchAssistant.Benchmarks;
 
 /// <summary>
 /// Generated conversation text with the statistics that matter to an inverted index: word frequencies follow Zipf's law
