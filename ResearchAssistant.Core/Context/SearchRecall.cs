@@ -43,6 +43,6 @@ internal sealed class SearchRecall(SearchService search, IDbContextFactory<AppDb
             return [];
         }
         var cipher = await protector.ForUserAsync(userId, ct);
-        return chosen.Select(e => BranchReader.ToView(e, null, cipher)).ToList();
+        return chosen.Select(e => BranchReader.ToPromptView(e, cipher)).ToList();
     }
 }

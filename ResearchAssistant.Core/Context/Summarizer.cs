@@ -97,7 +97,7 @@ public sealed class Summarizer(
         {
             return null; // the branch changed under us (erased messages); the next turn tries again
         }
-        var chunk = wanted.Select(id => BranchReader.ToView(rows[id], null, cipher))
+        var chunk = wanted.Select(id => BranchReader.ToPromptView(rows[id], cipher))
             .Where(m => m.Status != EventStatus.Failed && m.Text.Length > 0)
             .ToList();
         if (chunk.Count == 0 || chunk.Sum(m => counter.Count(m.Text)) < options.SummarizeAfterTokens)

@@ -28,13 +28,22 @@ public sealed class TurnContextBuilder(
         var preferences = profiles.GetPreferencesAsync(ownerId, ct);
         var cipher = await protector.ForUserAsync(ownerId, ct);
         await using var db = await contexts.CreateDbContextAsync(ct);
-        var firstPage = await BranchReader.ReadEndingAtAsync(db, sessionId, questionId, Math.Min(FirstWindowPage, options.MaxRecentMessages), ct);
-        var views = firstPage.Messages.Select(m => BranchReader.ToView(m, null, cipher)).ToList();
-        // Recall's search needs only the question, so it starts now, unless the whole conversation is in the first page
-        // and may fit the budget, when recall is likely not needed (it is started when it is, below).
+        // Recall's search needs only the question, so it starts as soon as the question is read, beside everything else.
+        // Not when the branch is short enough to be in the first page and may fit the budget whole: then recall is
+        // likely not needed (and is started when it is, below).
+        var asked = await db.SessionEvents.AsNoTracking()
+            .Where(e => e.Id == questionId && e.SessionId == sessionId).Select(e => new { e.ContentCipher, e.Depth }).FirstOrDefaultAsync(ct);
+        var question = asked is null ? "" : cipher.Decrypt(asked.ContentCipher);
         Task<RecallRanking?>? ranking = null;
-        Task<RecallRanking?> Rank() => ranking ??= recall.RankAsync(ownerId, sessionId, views[^1].Text, RankingDepth(options), ct);
-        if (firstPage.HasOlder || !assembler.CouldUseOlderThan(model.Name, views))
+        Task<RecallRanking?> Rank() => ranking ??= recall.RankAsync(ownerId, sessionId, question, RankingDepth(options), ct);
+        var pageSize = Math.Min(FirstWindowPage, options.MaxRecentMessages);
+        if (asked?.Depth >= pageSize)
+        {
+            _ = Rank();
+        }
+        var firstPage = await BranchReader.ReadEndingAtAsync(db, sessionId, questionId, pageSize, ct);
+        var views = firstPage.Messages.Select(m => BranchReader.ToPromptView(m, cipher)).ToList();
+        if (!assembler.CouldUseOlderThan(model.Name, views))
         {
             _ = Rank();
         }
@@ -72,7 +81,7 @@ public sealed class TurnContextBuilder(
             return firstPage.HasOlder;
         }
         var above = await BranchReader.ReadEndingAtAsync(db, sessionId, firstPage.Messages[0].ParentId, rest, ct);
-        views.InsertRange(0, above.Messages.Select(m => BranchReader.ToView(m, null, cipher)));
+        views.InsertRange(0, above.Messages.Select(m => BranchReader.ToPromptView(m, cipher)));
         return above.HasOlder;
     }
 

@@ -24,9 +24,9 @@ namespace ResearchAssistant.Core.Search;
 internal static class RecallTopK
 {
     /// <summary>Terms in fewer documents than this count as rare; counting stops here.</summary>
-    public const int RareLimit = 1_000;
+    public const int RareLimit = 500;
     /// <summary>Most postings of one term read for the conversation.</summary>
-    public const int Depth = 250;
+    public const int Depth = 100;
 
     public static async Task<(int IndexId, List<ScoredDocument> Top)?> RunAsync(AppDbContext db, string userId, IReadOnlyList<long> termHashes,
         Guid sessionId, int take, CancellationToken ct, int rareLimit = RareLimit, int depth = Depth)

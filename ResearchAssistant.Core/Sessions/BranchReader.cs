@@ -124,6 +124,13 @@ internal static class BranchReader
             .OrderBy(e => e.Seq)
             .ToListAsync(ct);
 
+    /// <summary>A message as a prompt needs it: no version, and no context plan (parsing an answer's plan costs more than decrypting it).</summary>
+    public static MessageView ToPromptView(SessionEvent e, Privacy.UserCipher cipher) => new(
+        e.Id, e.Seq, e.ParentId,
+        e.Kind == EventKind.UserMessage ? MessageRole.User : MessageRole.Assistant,
+        cipher.Decrypt(e.ContentCipher), e.Status, e.FailureReason, e.Author, e.CreatedAt,
+        VersionInfo.Single, null);
+
     public static MessageView ToView(SessionEvent e, VersionInfo? version, Privacy.UserCipher cipher) => new(
         e.Id, e.Seq, e.ParentId,
         e.Kind == EventKind.UserMessage ? MessageRole.User : MessageRole.Assistant,
