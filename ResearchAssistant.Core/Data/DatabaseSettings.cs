@@ -41,7 +41,7 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
         }
         if (provider == DatabaseProvider.Postgres)
         {
-            connectionString = WithoutParallelQuery(connectionString!);
+            connectionString = WithSessionDefaults(connectionString!);
         }
 
         return new DatabaseSettings(provider, connectionString!);
@@ -54,18 +54,36 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
         $"Data Source={databasePath};Pooling=True;Default Timeout=30";
 
     /// <summary>
-    /// Turns off parallel query for the app's sessions, unless the connection string's <c>Options</c> already set
-    /// <c>max_parallel_workers_per_gather</c>. Every statement here is a short read of a few index ranges; when the
-    /// planner's estimate of one crosses the parallel threshold, starting the workers is what takes the time: recall's
-    /// statement, 0.5 ms of work, took 65-155 ms with two workers on a busy two-core server (benchmarks/RESULTS.md).
+    /// The app's defaults for its PostgreSQL sessions, each kept out when the connection string sets it already:
+    /// <list type="bullet">
+    /// <item>No parallel query (<c>Options=-c max_parallel_workers_per_gather=0</c>). Every statement here is a short read of
+    /// a few index ranges; when the planner's estimate of one crosses the parallel threshold, starting the workers is what
+    /// takes the time: recall's statement, 0.5 ms of work, took 65-155 ms with two workers on a busy two-core server.</item>
+    /// <item>Statements prepared once they have run twice on a connection (<c>Max Auto Prepare=64</c>, <c>Auto Prepare Min
+    /// Usages=2</c>): the hot ones are recursive walks whose parsing and planning cost as much as running them. Behind a
+    /// pooler in transaction mode (PgBouncer before 1.21), set <c>Max Auto Prepare=0</c>.</item>
+    /// </list>
     /// </summary>
-    public static string WithoutParallelQuery(string postgresConnectionString)
+    public static string WithSessionDefaults(string postgresConnectionString)
     {
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(postgresConnectionString);
         if (builder.Options?.Contains("max_parallel_workers_per_gather", StringComparison.Ordinal) != true)
         {
             builder.Options = $"{builder.Options} -c max_parallel_workers_per_gather=0".TrimStart();
         }
+        if (!Sets(postgresConnectionString, "maxautoprepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+            if (!Sets(postgresConnectionString, "autoprepareminusages"))
+            {
+                builder.AutoPrepareMinUsages = 2;
+            }
+        }
         return builder.ConnectionString;
     }
+
+    /// <summary>Whether a connection string names a setting, however it spells the keyword ("Max Auto Prepare", "MaxAutoPrepare").</summary>
+    private static bool Sets(string connectionString, string keyword) =>
+        new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Any(key => string.Equals(key.Replace(" ", "", StringComparison.Ordinal), keyword, StringComparison.OrdinalIgnoreCase));
 }

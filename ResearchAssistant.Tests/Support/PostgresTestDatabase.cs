@@ -15,7 +15,7 @@ public sealed class PostgresTestDatabase : TestDatabase
         _server ??= await PostgresServer.GetAsync();
         var name = "ra_test_" + Guid.NewGuid().ToString("N");
         // As the app's configuration would have it (DatabaseSettings.FromConfiguration).
-        var connectionString = DatabaseSettings.WithoutParallelQuery(await _server.CreateDatabaseAsync(name));
+        var connectionString = DatabaseSettings.WithSessionDefaults(await _server.CreateDatabaseAsync(name));
         _databases.Add((name, connectionString));
         return new DatabaseSettings(DatabaseProvider.Postgres, connectionString);
     }
