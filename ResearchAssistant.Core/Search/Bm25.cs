@@ -210,20 +210,7 @@ internal static class Bm25
     public static async Task<List<ScoredDocument>> FullScanAsync(AppDbContext db, IndexStats stats, IReadOnlyList<QueryTerm> terms, Guid? sessionId, int take, CancellationToken ct)
     {
         var args = new List<object> { stats.IndexId };
-        var weights = new StringBuilder("CASE m.\"TermHash\"");
-        var inList = new StringBuilder();
-        foreach (var term in terms)
-        {
-            var hash = RawSql.Arg(args, term.Hash);
-            weights.Append(CultureInfo.InvariantCulture, $" WHEN {hash} THEN {RawSql.Arg(args, term.Idf)}");
-            inList.Append(inList.Length == 0 ? "" : ", ").Append(hash);
-        }
-        weights.Append(" END");
-        var k1 = RawSql.Arg(args, K1);
-        var k1Plus1 = RawSql.Arg(args, K1 + 1);
-        var oneMinusB = RawSql.Arg(args, 1 - B);
-        var bOverAvg = RawSql.Arg(args, B / stats.AverageLength);
-        var limit = RawSql.Arg(args, take);
+        var hashes = terms.Select(t => (Hash: RawSql.Arg(args, t.Hash), t.Idf)).ToList();
         var sessionJoin = "";
         if (sessionId is { } session)
         {
@@ -231,21 +218,40 @@ internal static class Bm25
         }
         // The matching postings are gathered first (MATERIALIZED, on both providers): grouped in one query, SQLite
         // prefers to walk the primary key in document order to save the GROUP BY's sort, which reads every posting
-        // of the user instead of the query terms' ranges. CAST keeps the arithmetic in floating point on PostgreSQL.
+        // of the user instead of the query terms' ranges.
         var sql = $"""
             WITH matches AS MATERIALIZED (
                 SELECT p."DocumentNumber" AS "Number", p."TermHash" AS "TermHash", p."TermFrequency" AS "Tf", p."DocumentLength" AS "Length"
                 FROM "SearchPostings" p {sessionJoin}
-                WHERE p."IndexId" = @p0 AND p."TermHash" IN ({inList})
+                WHERE p."IndexId" = @p0 AND p."TermHash" IN ({string.Join(", ", hashes.Select(h => h.Hash))})
             )
-            SELECT m."Number" AS "Number",
-                   SUM(({weights}) * CAST(m."Tf" AS DOUBLE PRECISION) * {k1Plus1}
-                       / (m."Tf" + {k1} * ({oneMinusB} + {bOverAvg} * m."Length"))) AS "Score"
-            FROM matches m
-            GROUP BY m."Number"
-            ORDER BY "Score" DESC, m."Number" DESC
-            LIMIT {limit}
+            {BestScoresSql(args, hashes, stats.AverageLength, "matches m", take)}
             """;
         return await RawSql.QueryAsync(db, sql, args, r => new ScoredDocument(r.GetInt64(0), r.GetDouble(1)), ct);
+    }
+
+    /// <summary>
+    /// A SELECT that sums each document's BM25 over the matched postings in <paramref name="from"/> (rows "Number",
+    /// "TermHash", "Tf", "Length", aliased m) and keeps the best <paramref name="take"/>: columns "Number", "Score".
+    /// <paramref name="terms"/> pairs each term's hash placeholder with its idf. CAST keeps the arithmetic in floating
+    /// point on PostgreSQL.
+    /// </summary>
+    public static string BestScoresSql(List<object> args, IReadOnlyList<(string Hash, double Idf)> terms, double averageLength, string from, int take)
+    {
+        var weights = new StringBuilder("CASE m.\"TermHash\"");
+        foreach (var (hash, idf) in terms)
+        {
+            weights.Append(CultureInfo.InvariantCulture, $" WHEN {hash} THEN {RawSql.Arg(args, idf)}");
+        }
+        weights.Append(" END");
+        return $"""
+            SELECT m."Number" AS "Number",
+                   SUM(({weights}) * CAST(m."Tf" AS DOUBLE PRECISION) * {RawSql.Arg(args, K1 + 1)}
+                       / (m."Tf" + {RawSql.Arg(args, K1)} * ({RawSql.Arg(args, 1 - B)} + {RawSql.Arg(args, B / averageLength)} * m."Length"))) AS "Score"
+            FROM {from}
+            GROUP BY m."Number"
+            ORDER BY "Score" DESC, m."Number" DESC
+            LIMIT {RawSql.Arg(args, take)}
+            """;
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using ResearchAssistant.Core.Data;
 
@@ -64,23 +63,23 @@ internal static class RecallTopK
     {
         var args = new List<object> { stats.IndexId, RawSql.Guid(db, sessionId), depth };
         var sql = new StringBuilder();
-        var weights = new StringBuilder("CASE m.\"TermHash\"");
+        var hashes = new List<(string Hash, double Idf)>();
         foreach (var term in terms)
         {
             var hash = RawSql.Arg(args, term.Hash);
-            weights.Append(CultureInfo.InvariantCulture, $" WHEN {hash} THEN {RawSql.Arg(args, term.Idf)}");
+            hashes.Add((hash, term.Idf));
             // A rare term's postings are all read, and the conversation's best `depth` of them kept; a common term's best
             // `depth` are read before keeping the conversation's, which is what bounds the work. CROSS JOIN keeps SQLite
             // (no statistics) starting from the postings rather than from all of the conversation's documents.
             var part = term.DocumentFrequency < rareLimit
                 ? $"""
-                   SELECT p."TermHash", p."DocumentNumber", p."TermFrequency", p."DocumentLength"
+                   SELECT p."DocumentNumber" AS "Number", p."TermHash" AS "TermHash", p."TermFrequency" AS "Tf", p."DocumentLength" AS "Length"
                    FROM "SearchPostings" p CROSS JOIN "SearchDocuments" d
                    WHERE p."IndexId" = @p0 AND p."TermHash" = {hash} AND d."IndexId" = p."IndexId" AND d."Number" = p."DocumentNumber" AND d."SessionId" = @p1
                    ORDER BY p."ImpactKey", p."DocumentNumber" LIMIT @p2
                    """
                 : $"""
-                   SELECT t."TermHash", t."DocumentNumber", t."TermFrequency", t."DocumentLength"
+                   SELECT t."DocumentNumber" AS "Number", t."TermHash" AS "TermHash", t."TermFrequency" AS "Tf", t."DocumentLength" AS "Length"
                    FROM (SELECT * FROM "SearchPostings" p WHERE p."IndexId" = @p0 AND p."TermHash" = {hash}
                          ORDER BY p."ImpactKey", p."DocumentNumber" LIMIT @p2) AS t
                    CROSS JOIN "SearchDocuments" d
@@ -88,17 +87,7 @@ internal static class RecallTopK
                    """;
             sql.Append(sql.Length == 0 ? "" : "\nUNION ALL\n").Append($"SELECT * FROM ({part}) AS r{args.Count}");
         }
-        weights.Append(" END");
-        // As in Bm25.FullScanAsync: CAST keeps the arithmetic in floating point on PostgreSQL.
-        var scored = $"""
-            SELECT m."DocumentNumber",
-                   SUM(({weights}) * CAST(m."TermFrequency" AS DOUBLE PRECISION) * {RawSql.Arg(args, Bm25.K1 + 1)}
-                       / (m."TermFrequency" + {RawSql.Arg(args, Bm25.K1)} * ({RawSql.Arg(args, 1 - Bm25.B)} + {RawSql.Arg(args, Bm25.B / stats.AverageLength)} * m."DocumentLength"))) AS "Score"
-            FROM ({sql}) AS m
-            GROUP BY m."DocumentNumber"
-            ORDER BY "Score" DESC, m."DocumentNumber" DESC
-            LIMIT {RawSql.Arg(args, take)}
-            """;
+        var scored = Bm25.BestScoresSql(args, hashes, stats.AverageLength, $"({sql}) AS m", take);
         return RawSql.QueryAsync(db, scored, args, r => new ScoredDocument(r.GetInt64(0), r.GetDouble(1)), ct);
     }
 
