@@ -159,7 +159,10 @@ public sealed class ContextAssembler(LlmOptions llm, ContextOptions options, ITo
         }
         foreach (var (message, cost) in recalled.OrderBy(r => r.Message.Seq))
         {
-            prompt.Add(new PromptMessage(PromptRole.System, RecalledText(message)));
+            prompt.Add(new PromptMessage(PromptRole.System, RecalledText(message))
+            {
+                RecalledUserText = message.Role == MessageRole.User ? message.Text : null,
+            });
             parts.Add(new ContextPart(ContextPartKind.Recalled, cost, message.Id, message.Seq, message.Seq, 1));
         }
         recent.Reverse();

@@ -20,7 +20,14 @@ public enum PromptRole
     Assistant,
 }
 
-public sealed record PromptMessage(PromptRole Role, string Text);
+public sealed record PromptMessage(PromptRole Role, string Text)
+{
+    /// <summary>
+    /// For a system message that recalls an earlier message of the user (context recall): that message's own text. Not
+    /// sent anywhere; the offline model quotes it as something the user wrote before.
+    /// </summary>
+    public string? RecalledUserText { get; init; }
+}
 
 public sealed record ModelPrompt(IReadOnlyList<PromptMessage> Messages)
 {

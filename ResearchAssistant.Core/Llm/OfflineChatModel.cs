@@ -81,14 +81,16 @@ public sealed class OfflineChatModel(LlmOptions options) : IChatModel
             return [];
         }
 
-        // The last user message is the question itself.
-        var earlierUserMessages = prompt.Messages.Where(m => m.Role == PromptRole.User).SkipLast(1);
-        return earlierUserMessages
-            .Select((m, index) => (Message: m, Index: index, Shared: TextTerms.ContentWords(m.Text).Intersect(questionWords).Order(StringComparer.Ordinal).ToList()))
+        // The user's earlier messages in the prompt: those recalled from further back (system messages quoting them),
+        // then the recent ones; the last user message is the question itself.
+        var recalled = prompt.Messages.Select(m => m.RecalledUserText).OfType<string>();
+        var recent = prompt.Messages.Where(m => m.Role == PromptRole.User).SkipLast(1).Select(m => m.Text);
+        return recalled.Concat(recent)
+            .Select((text, index) => (Text: text, Index: index, Shared: TextTerms.ContentWords(text).Intersect(questionWords).Order(StringComparer.Ordinal).ToList()))
             .Where(x => x.Shared.Count > 0)
             .OrderByDescending(x => x.Shared.Count).ThenByDescending(x => x.Index)
             .Take(MaxQuotes)
-            .Select(x => (Shorten(x.Message.Text), (IReadOnlyList<string>)x.Shared))
+            .Select(x => (Shorten(x.Text), (IReadOnlyList<string>)x.Shared))
             .ToList();
     }
 

@@ -54,6 +54,24 @@ public sealed class OfflineChatModelTests
     }
 
     [Fact]
+    public void Quotes_an_earlier_message_the_prompt_recalled_from_further_back()
+    {
+        var recalled = new PromptMessage(PromptRole.System, "An earlier message that may be relevant (the user, 2026-12-01):\nWeathering of silicate rock draws down carbon.")
+        {
+            RecalledUserText = "Weathering of silicate rock draws down carbon.",
+        };
+        var prompt = new ModelPrompt([new PromptMessage(PromptRole.System, "system prompt"), recalled,
+            new PromptMessage(PromptRole.User, "Filler topic: list the field equipment."), new PromptMessage(PromptRole.Assistant, "Noted."),
+            new PromptMessage(PromptRole.User, "What did you say about weathering of silicate rock?")]);
+
+        var text = OfflineChatModel.Compose(prompt);
+
+        Assert.Contains("> Weathering of silicate rock draws down carbon.", text);
+        Assert.DoesNotContain("> An earlier message", text);
+        Assert.DoesNotContain("None of your earlier messages", text);
+    }
+
+    [Fact]
     public async Task Says_so_when_no_earlier_message_shares_a_word()
     {
         var (text, _) = await AnswerAsync(
