@@ -63,7 +63,10 @@ public sealed class TurnContextBuilder(
         finally
         {
             // When the prompt did not need recall (all of it fit), a search started early is let finish, its outcome dropped.
-            await (ranking ?? Task.FromResult<RecallRanking?>(null)).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            if (ranking is not null)
+            {
+                await ranking.ContinueWith(static _ => { }, TaskScheduler.Default);
+            }
         }
     }
 

@@ -147,10 +147,12 @@ internal static class Bm25
                 case 0:
                     stats = new IndexStats(r.GetInt32(1), r.GetInt64(2), r.GetInt64(3));
                     break;
-                case 1 when r.GetInt64(4) > 0:
-                    counts[r.GetInt64(3)] = counts.GetValueOrDefault(r.GetInt64(3)) + r.GetInt64(4);
-                    break;
                 case 1:
+                    // A capped count is 0 for a term in no posting: left out, like a term the GROUP BY never returns.
+                    if (r.GetInt64(4) > 0)
+                    {
+                        counts[r.GetInt64(3)] = counts.GetValueOrDefault(r.GetInt64(3)) + r.GetInt64(4);
+                    }
                     break;
                 default:
                     var found = UnmergedTerms.Find((byte[])r.GetValue(6), wanted);

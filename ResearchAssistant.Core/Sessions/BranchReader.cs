@@ -125,17 +125,16 @@ internal static class BranchReader
             .ToListAsync(ct);
 
     /// <summary>A message as a prompt needs it: no version, and no context plan (parsing an answer's plan costs more than decrypting it).</summary>
-    public static MessageView ToPromptView(SessionEvent e, Privacy.UserCipher cipher) => new(
-        e.Id, e.Seq, e.ParentId,
-        e.Kind == EventKind.UserMessage ? MessageRole.User : MessageRole.Assistant,
-        cipher.Decrypt(e.ContentCipher), e.Status, e.FailureReason, e.Author, e.CreatedAt,
-        VersionInfo.Single, null);
+    public static MessageView ToPromptView(SessionEvent e, Privacy.UserCipher cipher) => View(e, VersionInfo.Single, cipher, plan: null);
 
-    public static MessageView ToView(SessionEvent e, VersionInfo? version, Privacy.UserCipher cipher) => new(
+    public static MessageView ToView(SessionEvent e, VersionInfo? version, Privacy.UserCipher cipher) =>
+        View(e, version ?? VersionInfo.Single, cipher, Context.ContextPlan.FromJson(e.ContextPlan));
+
+    private static MessageView View(SessionEvent e, VersionInfo version, Privacy.UserCipher cipher, Context.ContextPlan? plan) => new(
         e.Id, e.Seq, e.ParentId,
         e.Kind == EventKind.UserMessage ? MessageRole.User : MessageRole.Assistant,
         cipher.Decrypt(e.ContentCipher), e.Status, e.FailureReason, e.Author, e.CreatedAt,
-        version ?? VersionInfo.Single, Context.ContextPlan.FromJson(e.ContextPlan));
+        version, plan);
 }
 
 /// <summary>Which version of a message this is (1-based) among its siblings, and its neighbours.</summary>
