@@ -35,8 +35,9 @@ internal sealed class SearchRecall(SearchService search, IDbContextFactory<AppDb
         }
         await using var db = await contexts.CreateDbContextAsync(ct);
         // The window's own messages match the question best and are skipped by depth (they lie at or below
-        // candidatesAbove); of those above, the best take * 4 are tested.
-        var onBranch = await BranchAncestors.ReadAmongDocumentsAsync(db, candidatesAbove, ranking.IndexId, ranking.Documents, take * CandidatesPerRecalled, ct);
+        // candidatesAbove); of those above, the best take * 4 are tested, and of those on the branch (ancestors of
+        // candidatesAbove: of this conversation, not in the window) only the best `take` are read.
+        var onBranch = await BranchAncestors.ReadAmongDocumentsAsync(db, candidatesAbove, ranking.IndexId, ranking.Documents, take * CandidatesPerRecalled, ct, keep: take);
         var chosen = onBranch.Where(e => e.SessionId == sessionId && !exclude.Contains(e.Id)).Take(take).ToList();
         if (chosen.Count == 0)
         {

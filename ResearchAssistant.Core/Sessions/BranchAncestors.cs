@@ -17,15 +17,17 @@ internal static class BranchAncestors
     /// <summary>
     /// The messages of search documents <paramref name="rankedDocuments"/> (numbers in the user's index
     /// <paramref name="indexId"/>, best first) that are ancestors of <paramref name="messageId"/>, read whole, best first,
-    /// however far up. Only the first <paramref name="limit"/> documents whose message lies above the message (by depth)
-    /// are tested; everything at its depth or below (the message itself, the messages after it on its branch) is
-    /// skipped without a test. Each is tested by finding the message's ancestor at the candidate's depth through the
-    /// jump pointers (<see cref="MessageTree"/>): O(log depth) steps of two lookups by primary key each (the current
-    /// message's jump, then the jump or the parent). All in one statement, documents to rows: its cost is the number of
-    /// candidates times the logarithm of the depth, never the length of the branch.
+    /// however far up, at most <paramref name="keep"/> of them. Only the first <paramref name="limit"/> documents whose
+    /// message lies above the message (by depth) are tested; everything at its depth or below (the message itself, the
+    /// messages after it on its branch) is skipped without a test. A candidate that is the only message of the conversation at its depth is an ancestor
+    /// without a walk: the message's ancestor at that depth can be no other (one lookup in the (SessionId, Depth) index;
+    /// most conversations branch nowhere or in few places). Each other one is tested by finding the message's ancestor
+    /// at the candidate's depth through the jump pointers (<see cref="MessageTree"/>): O(log depth) steps of two lookups
+    /// by primary key each (the current message's jump, then the jump or the parent). All in one statement, documents
+    /// to rows: its cost is the number of candidates times the logarithm of the depth, never the length of the branch.
     /// </summary>
     public static async Task<List<SessionEvent>> ReadAmongDocumentsAsync(
-        AppDbContext db, Guid messageId, int indexId, IReadOnlyList<long> rankedDocuments, int limit, CancellationToken ct)
+        AppDbContext db, Guid messageId, int indexId, IReadOnlyList<long> rankedDocuments, int limit, CancellationToken ct, int? keep = null)
     {
         if (rankedDocuments.Count == 0 || limit <= 0)
         {
@@ -46,8 +48,10 @@ internal static class BranchAncestors
         // session, SQLite's planner walks the session's whole index).
         var sql = FormattableStringFactory.Create($$"""
             WITH RECURSIVE ranked("Number", "Rank") AS ({{ranked}}),
-            candidates("Id", "Depth", "Rank") AS (
-                SELECT c."Id", c."Depth", r."Rank"
+            candidates("Id", "Depth", "Rank", "Alone") AS (
+                SELECT c."Id", c."Depth", r."Rank",
+                    c."SessionId" = (SELECT m."SessionId" FROM "SessionEvents" m WHERE m."Id" = {0})
+                    AND NOT EXISTS (SELECT 1 FROM "SessionEvents" o WHERE o."SessionId" = c."SessionId" AND o."Depth" = c."Depth" AND o."Id" <> c."Id")
                 FROM ranked r
                 CROSS JOIN "SearchDocuments" d
                 CROSS JOIN "SessionEvents" c
@@ -58,7 +62,7 @@ internal static class BranchAncestors
             ),
             walk("Target", "TargetDepth", "Id", "Depth", "JumpId", "ParentId") AS (
                 SELECT c."Id", c."Depth", m."Id", m."Depth", m."JumpId", m."ParentId"
-                FROM "SessionEvents" m JOIN candidates c ON c."Depth" < m."Depth"
+                FROM "SessionEvents" m JOIN candidates c ON c."Depth" < m."Depth" AND NOT c."Alone"
                 WHERE m."Id" = {0}
                 UNION ALL
                 SELECT w."Target", w."TargetDepth", n."Id", n."Depth", n."JumpId", n."ParentId"
@@ -68,9 +72,10 @@ internal static class BranchAncestors
                 WHERE w."Depth" > w."TargetDepth"
             )
             SELECT e.* FROM "SessionEvents" e JOIN candidates c ON c."Id" = e."Id"
-            WHERE e."Id" IN (SELECT "Target" FROM walk WHERE "Id" = "Target")
+            WHERE c."Alone" OR e."Id" IN (SELECT "Target" FROM walk WHERE "Id" = "Target")
             ORDER BY c."Rank"
-            """, messageId, indexId, limit, numbers);
+            LIMIT {4}
+            """, messageId, indexId, limit, numbers, keep ?? limit);
         return await db.SessionEvents.FromSql(sql).AsNoTracking().ToListAsync(ct);
     }
 

@@ -34,6 +34,8 @@ internal sealed class SessionEventConfiguration : IEntityTypeConfiguration<Sessi
         evt.HasIndex(e => new { e.Status, e.SessionId, e.Seq });
         // The latest event of a kind (the last move of the active leaf, for "Show later messages").
         evt.HasIndex(e => new { e.SessionId, e.Kind, e.Seq });
+        // Whether a message is the only one at its depth, so on every branch that goes deeper (recall's branch check).
+        evt.HasIndex(e => new { e.SessionId, e.Depth });
         evt.Property(e => e.Author).HasMaxLength(128);
         evt.Property(e => e.ClientId).HasMaxLength(64);
         evt.Property(e => e.FailureReason).HasMaxLength(1000);

@@ -51,6 +51,45 @@ public abstract class DeepBranchRecallTests(TestDatabase database, ITestOutputHe
     }
 
     [Fact]
+    public async Task A_message_alone_at_its_depth_is_taken_as_an_ancestor_only_within_the_same_conversation()
+    {
+        var user = await NewUserAsync();
+        // Conversation A: a chain with a regenerated answer at depth 3 (two messages there, one on the branch); the
+        // leaf is 8 deep. Conversation B: a chain of its own, every message alone at its depth.
+        static List<SessionEvent> Chain(int length)
+        {
+            var chain = new List<SessionEvent>();
+            for (var i = 0; i < length; i++)
+            {
+                chain.Add(MessageTreeTests.Message(i == 0 ? null : chain[^1].Id));
+            }
+            return chain;
+        }
+        var a = Chain(9);
+        var regeneratedAway = MessageTreeTests.Message(a[2].Id);
+        a.Insert(4, regeneratedAway);
+        TreePlacer.PlaceAll(a);
+        var b = Chain(9);
+        TreePlacer.PlaceAll(b);
+        await InsertAsync(user, a, a.ToDictionary(e => e.Id, e => $"message {e.Id:N}"));
+        await InsertAsync(user, b, b.ToDictionary(e => e.Id, e => $"message {e.Id:N}"));
+        var leaf = a[^1];
+        Assert.Equal(3, regeneratedAway.Depth);
+        Assert.Equal(3, a[3].Depth);
+
+        await using var db = await Core.Contexts.CreateDbContextAsync();
+        var indexId = await db.SearchIndexes.Where(i => i.UserId == user).Select(i => i.Id).SingleAsync();
+        var numbers = await db.SearchDocuments.Where(d => d.IndexId == indexId).ToDictionaryAsync(d => d.EventId, d => d.Number);
+        // Best first: B's message at depth 2 (alone there, in B), A's regenerated-away answer, A's depth-2 message
+        // (alone), A's depth-3 message on the branch (beside the regenerated one), A's root.
+        Guid[] candidates = [b[2].Id, regeneratedAway.Id, a[2].Id, a[3].Id, a[0].Id];
+
+        var found = await BranchAncestors.ReadAmongDocumentsAsync(db, leaf.Id, indexId, candidates.Select(id => numbers[id]).ToList(), candidates.Length, CancellationToken.None);
+
+        Assert.Equal([a[2].Id, a[3].Id, a[0].Id], found.Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task Recall_reaches_a_message_thousands_above_the_window_but_not_one_edited_away()
     {
         var user = await NewUserAsync();

@@ -123,7 +123,7 @@ public sealed class MessageTreeTests
         return tree;
     }
 
-    private static SessionEvent Message(Guid? parentId) => new()
+    internal static SessionEvent Message(Guid? parentId) => new()
     {
         Id = Guid.NewGuid(),
         Kind = EventKind.UserMessage,

@@ -628,6 +628,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                         .IsUnique()
                         .HasFilter("\"ClientId\" IS NOT NULL");
 
+                    b.HasIndex("SessionId", "Depth");
+
                     b.HasIndex("SessionId", "Seq")
                         .IsUnique();
 

@@ -615,6 +615,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                         .IsUnique()
                         .HasFilter("\"ClientId\" IS NOT NULL");
 
+                    b.HasIndex("SessionId", "Depth");
+
                     b.HasIndex("SessionId", "Seq")
                         .IsUnique();
 

@@ -12,7 +12,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresAppDbContext))]
-    [Migration("20261205182722_Initial")]
+    [Migration("20261205231355_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -630,6 +630,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Postgres
                     b.HasIndex("SessionId", "ClientId")
                         .IsUnique()
                         .HasFilter("\"ClientId\" IS NOT NULL");
+
+                    b.HasIndex("SessionId", "Depth");
 
                     b.HasIndex("SessionId", "Seq")
                         .IsUnique();

@@ -11,7 +11,7 @@ using ResearchAssistant.Core.Data;
 namespace ResearchAssistant.Core.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteAppDbContext))]
-    [Migration("20261205182709_Initial")]
+    [Migration("20261205231343_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -617,6 +617,8 @@ namespace ResearchAssistant.Core.Data.Migrations.Sqlite
                     b.HasIndex("SessionId", "ClientId")
                         .IsUnique()
                         .HasFilter("\"ClientId\" IS NOT NULL");
+
+                    b.HasIndex("SessionId", "Depth");
 
                     b.HasIndex("SessionId", "Seq")
                         .IsUnique();
