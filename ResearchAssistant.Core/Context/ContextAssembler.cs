@@ -45,19 +45,26 @@ public sealed class ContextAssembler(LlmOptions llm, ContextOptions options, ITo
 
     /// <summary>
     /// Whether messages older than <paramref name="branch"/> (oldest first, ending with the question) could still
-    /// change the prompt. They cannot once the messages above the question already cost more than the whole budget:
-    /// the recent window is filled newest first and stops at the first message that does not fit, so it would stop
-    /// inside this part. Lets a turn read a small window first and more only when the budget could use it.
+    /// change the prompt. They cannot once the messages above the question already cost more than the recent window
+    /// may take: it is filled newest first and stops at the first message that does not fit, so it would stop inside
+    /// this part. That is the whole budget when the branch might fit whole, and the recent messages' share of it
+    /// (<see cref="ContextOptions.RecentShare"/>) when it cannot. Lets a turn read a small window first and more only
+    /// when the budget could use it.
     /// </summary>
-    public bool CouldUseOlderThan(string model, IReadOnlyList<MessageView> branch)
+    /// <param name="olderBeyondWindow">The branch goes on above anything the turn reads, so it cannot fit whole.</param>
+    public bool CouldUseOlderThan(string model, IReadOnlyList<MessageView> branch, bool olderBeyondWindow = false)
     {
+        // Without the preferences (not read yet), the share is at least what AssembleAsync gives the recent messages.
+        var limit = olderBeyondWindow
+            ? (int)((options.PromptBudget - Cost(model, llm.SystemPrompt) - Cost(model, branch[^1].Text)) * options.RecentShare)
+            : options.PromptBudget;
         var tokens = 0;
         for (var i = branch.Count - 2; i >= 0; i--)
         {
             if (Sendable(branch[i]))
             {
                 tokens += Cost(model, branch[i].Text);
-                if (tokens > options.PromptBudget)
+                if (tokens > limit)
                 {
                     return false;
                 }

@@ -143,6 +143,43 @@ public sealed class ContextAssemblerTests
         Assert.Equal(fromWindow.Plan.TotalTokens, fromPage.Plan.TotalTokens);
     }
 
+    [Theory]
+    [InlineData(5, 450, null)]
+    [InlineData(5, 550, "prefers answers in bullet points, with sources")]
+    [InlineData(30, 1_600, null)]
+    [InlineData(30, 2_000, "metric units")]
+    public async Task A_first_page_beyond_the_recent_share_of_a_branch_that_cannot_fit_whole_gives_the_same_prompt_as_the_whole_window(
+        int wordsEach, int budget, string? preferences)
+    {
+        // The first page costs less than the budget (39 messages of 9 or 34 tokens: 351 or 1,326) but more than the recent
+        // messages' share of it; older messages lie above the window, so the branch cannot fit whole and the recent
+        // window stops inside the page.
+        var window = Conversation(120, wordsEach);
+        var firstPage = window.TakeLast(40).ToList();
+        var assembler = Assembler(budget);
+
+        Assert.True(assembler.CouldUseOlderThan("m", firstPage));
+        Assert.False(assembler.CouldUseOlderThan("m", firstPage, olderBeyondWindow: true));
+        var fromPage = await assembler.AssembleAsync("m", Sources(firstPage, preferences, hasOlder: true));
+        var fromWindow = await assembler.AssembleAsync("m", Sources(window, preferences, hasOlder: true));
+
+        Assert.Equal(fromWindow.Prompt.Messages.Select(m => m.Text), fromPage.Prompt.Messages.Select(m => m.Text));
+        Assert.Equal(fromWindow.Plan.TotalTokens, fromPage.Plan.TotalTokens);
+        Assert.InRange(fromPage.Plan.Parts.Single(p => p.Kind == ContextPartKind.Recent).MessageCount, 2, 40);
+    }
+
+    [Fact]
+    public void A_first_page_beyond_the_recent_share_needs_no_older_messages_when_the_branch_cannot_fit_whole()
+    {
+        // 39 messages above the question at 9 tokens each: 351 tokens, which is 60 % of 585.
+        var firstPage = Conversation(40, wordsEach: 5);
+        var fixedCost = Assembler(0).Cost("m", SystemPrompt) + Assembler(0).Cost("m", firstPage[^1].Text);
+
+        Assert.True(Assembler(budget: fixedCost + 585).CouldUseOlderThan("m", firstPage, olderBeyondWindow: true));
+        Assert.False(Assembler(budget: fixedCost + 584).CouldUseOlderThan("m", firstPage, olderBeyondWindow: true));
+        Assert.True(Assembler(budget: fixedCost + 584).CouldUseOlderThan("m", firstPage, olderBeyondWindow: false));
+    }
+
     [Fact]
     public void A_first_page_that_fits_in_the_budget_asks_for_older_messages()
     {
