@@ -19,12 +19,14 @@ internal static class BranchAncestors
     /// <paramref name="indexId"/>, best first) that are ancestors of <paramref name="messageId"/>, read whole, best first,
     /// however far up, at most <paramref name="keep"/> of them. Only the first <paramref name="limit"/> documents whose
     /// message lies above the message (by depth) are tested; everything at its depth or below (the message itself, the
-    /// messages after it on its branch) is skipped without a test. A candidate that is the only message of the conversation at its depth is an ancestor
-    /// without a walk: the message's ancestor at that depth can be no other (one lookup in the (SessionId, Depth) index;
-    /// most conversations branch nowhere or in few places). Each other one is tested by finding the message's ancestor
-    /// at the candidate's depth through the jump pointers (<see cref="MessageTree"/>): O(log depth) steps of two lookups
-    /// by primary key each (the current message's jump, then the jump or the parent). All in one statement, documents
-    /// to rows: its cost is the number of candidates times the logarithm of the depth, never the length of the branch.
+    /// messages after it on its branch) is skipped without a test. A candidate that is the only message of the
+    /// message's conversation at its depth is an ancestor without a walk: the message has an ancestor at every depth
+    /// above it, and at that one it can be no other (one probe of the (SessionId, Depth) index; most conversations
+    /// branch nowhere or in few places, by edits and regenerations). Each other one is tested by finding the message's
+    /// ancestor at the candidate's depth through the jump pointers (<see cref="MessageTree"/>): O(log depth) steps of two
+    /// lookups by primary key each (the current message's jump, then the jump or the parent). All in one statement,
+    /// documents to rows: its cost is the number of candidates times the logarithm of the depth, never the length of the
+    /// branch.
     /// </summary>
     public static async Task<List<SessionEvent>> ReadAmongDocumentsAsync(
         AppDbContext db, Guid messageId, int indexId, IReadOnlyList<long> rankedDocuments, int limit, CancellationToken ct, int? keep = null)
