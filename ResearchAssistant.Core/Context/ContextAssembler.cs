@@ -45,26 +45,19 @@ public sealed class ContextAssembler(LlmOptions llm, ContextOptions options, ITo
 
     /// <summary>
     /// Whether messages older than <paramref name="branch"/> (oldest first, ending with the question) could still
-    /// change the prompt. They cannot once the messages above the question already cost more than the recent window
-    /// may take: it is filled newest first and stops at the first message that does not fit, so it would stop inside
-    /// this part. That is the whole budget when the branch might fit whole, and the recent messages' share of it
-    /// (<see cref="ContextOptions.RecentShare"/>) when it cannot. Lets a turn read a small window first and more only
-    /// when the budget could use it.
+    /// change the prompt. They cannot once the messages above the question already cost more than the whole budget:
+    /// the recent window is filled newest first and stops at the first message that does not fit, so it would stop
+    /// inside this part. Lets a turn read a small window first and more only when the budget could use it.
     /// </summary>
-    /// <param name="olderBeyondWindow">The branch goes on above anything the turn reads, so it cannot fit whole.</param>
-    public bool CouldUseOlderThan(string model, IReadOnlyList<MessageView> branch, bool olderBeyondWindow = false)
+    public bool CouldUseOlderThan(string model, IReadOnlyList<MessageView> branch)
     {
-        // Without the preferences (not read yet), the share is at least what AssembleAsync gives the recent messages.
-        var limit = olderBeyondWindow
-            ? (int)((options.PromptBudget - Cost(model, llm.SystemPrompt) - Cost(model, branch[^1].Text)) * options.RecentShare)
-            : options.PromptBudget;
         var tokens = 0;
         for (var i = branch.Count - 2; i >= 0; i--)
         {
             if (Sendable(branch[i]))
             {
                 tokens += Cost(model, branch[i].Text);
-                if (tokens > limit)
+                if (tokens > options.PromptBudget)
                 {
                     return false;
                 }
@@ -124,7 +117,8 @@ public sealed class ContextAssembler(LlmOptions llm, ContextOptions options, ITo
         var dropped = older.Count - recent.Count;
         var windowStart = recent.Count > 0 ? recent[^1].Message : question;
 
-        // The older part: a summary of it, then messages recalled for the question, as far as the budget allows.
+        // The older part: a summary of it, then messages recalled for the question, as far as the budget allows; what
+        // they leave goes back to the recent window.
         BranchSummary? summary = null;
         var recalled = new List<(MessageView Message, int Tokens)>();
         if (!everythingFits)
@@ -152,6 +146,8 @@ public sealed class ContextAssembler(LlmOptions llm, ContextOptions options, ITo
                 recalled.Add((message, cost));
                 used += cost;
             }
+            used = GiveBackToRecent(older, recent, recalled, summary, budget, used);
+            dropped = older.Count - recent.Count;
         }
 
         var prompt = new List<PromptMessage> { new(PromptRole.System, system) };
@@ -184,6 +180,38 @@ public sealed class ContextAssembler(LlmOptions llm, ContextOptions options, ITo
 
         var plan = new ContextPlan(budget, used, parts, dropped);
         return new AssembledContext(new ModelPrompt(prompt), plan);
+    }
+
+    /// <summary>
+    /// What the summary and recall leave of the budget goes back to the recent window: the next older messages that fit
+    /// are sent rather than dropped, up to the first that does not. It stops where the summary's range begins (the
+    /// summary tells those already). A recalled message it reaches moves into the window, where it costs less (no recall
+    /// heading) and keeps its place in the conversation. Returns the tokens used.
+    /// </summary>
+    private static int GiveBackToRecent(List<(MessageView Message, int Tokens)> older, List<(MessageView Message, int Tokens)> recent,
+        List<(MessageView Message, int Tokens)> recalled, BranchSummary? summary, int budget, int used)
+    {
+        foreach (var (message, tokens) in older.Skip(recent.Count))
+        {
+            // Ancestors are older than their descendants, so the summarized part of the branch is at or below ToSeq.
+            if (summary is not null && (message.Id == summary.ToMessageId || message.Seq <= summary.ToSeq))
+            {
+                break;
+            }
+            var asRecalled = recalled.FindIndex(r => r.Message.Id == message.Id);
+            var refund = asRecalled >= 0 ? recalled[asRecalled].Tokens : 0;
+            if (used - refund + tokens > budget)
+            {
+                break;
+            }
+            if (asRecalled >= 0)
+            {
+                recalled.RemoveAt(asRecalled);
+            }
+            recent.Add((message, tokens));
+            used += tokens - refund;
+        }
+        return used;
     }
 
     /// <summary>A failed attempt has nothing worth sending; a stopped or interrupted one is what the user saw.</summary>

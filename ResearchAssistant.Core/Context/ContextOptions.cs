@@ -10,7 +10,7 @@ public sealed class ContextOptions
     /// <summary>Kept free for the answer; the prompt gets the rest.</summary>
     public int ReservedForAnswer { get; set; } = 1_000;
     /// <summary>Share of what is left after system prompt, preferences and question that recent messages may take
-    /// when the branch does not fit whole; the summary and recalled messages get the rest.</summary>
+    /// before summaries and recall get their turn; whatever those leave unused goes back to recent messages.</summary>
     public double RecentShare { get; set; } = 0.6;
     /// <summary>Most recent messages read per turn, whatever the budget: keeps a turn's cost O(window).</summary>
     public int MaxRecentMessages { get; set; } = 120;

@@ -43,16 +43,13 @@ public sealed class TurnContextBuilder(
         }
         var firstPage = await BranchReader.ReadEndingAtAsync(db, sessionId, questionId, pageSize, ct);
         var views = firstPage.Messages.Select(m => BranchReader.ToPromptView(m, cipher)).ToList();
-        // Above the question lie more messages than the window reads: no prompt can hold the whole branch.
-        var olderBeyondWindow = asked?.Depth >= options.MaxRecentMessages;
-        var couldUseOlder = views.Count == 0 || assembler.CouldUseOlderThan(model.Name, views, olderBeyondWindow);
-        if (!couldUseOlder)
+        if (!assembler.CouldUseOlderThan(model.Name, views))
         {
             _ = Rank();
         }
         try
         {
-            var hasOlder = await ReadRestOfWindowAsync(db, sessionId, firstPage, views, couldUseOlder, cipher, options, ct);
+            var hasOlder = await ReadRestOfWindowAsync(db, sessionId, firstPage, views, cipher, options, ct);
             var sources = new ContextSources(
                 await preferences,
                 views,
@@ -75,14 +72,14 @@ public sealed class TurnContextBuilder(
 
     /// <summary>
     /// The rest of <see cref="ContextOptions.MaxRecentMessages"/> above the first page, only when the budget could still
-    /// use older messages: a turn whose first page already fills what its recent messages may take reads and decrypts a
-    /// third of the rows. Returns whether older messages exist above what <paramref name="views"/> holds.
+    /// use older messages. Most turns of a long conversation fill the budget within the first page, so they read and
+    /// decrypt a third of the rows. Returns whether older messages exist above what <paramref name="views"/> holds.
     /// </summary>
-    private static async Task<bool> ReadRestOfWindowAsync(AppDbContext db, Guid sessionId, BranchSlice firstPage, List<MessageView> views,
-        bool couldUseOlder, UserCipher cipher, ContextOptions options, CancellationToken ct)
+    private async Task<bool> ReadRestOfWindowAsync(
+        AppDbContext db, Guid sessionId, BranchSlice firstPage, List<MessageView> views, UserCipher cipher, ContextOptions options, CancellationToken ct)
     {
         var rest = options.MaxRecentMessages - views.Count;
-        if (!firstPage.HasOlder || rest <= 0 || !couldUseOlder)
+        if (!firstPage.HasOlder || rest <= 0 || !assembler.CouldUseOlderThan(model.Name, views))
         {
             return firstPage.HasOlder;
         }

@@ -49,6 +49,54 @@ public sealed class ContextAssemblerTests
     }
 
     [Fact]
+    public async Task What_the_summary_and_recall_leave_goes_back_to_the_recent_window()
+    {
+        var branch = Conversation(40, wordsEach: 10);                    // 14 tokens each, Seq 101-140
+        var summary = new BranchSummary(Guid.NewGuid(), Words(10), 1, 60, Guid.NewGuid(), 10);
+
+        var result = await Assembler(budget: 300).AssembleAsync("m", Sources(branch, hasOlder: true, summary: () => summary));
+
+        // 300 - 6 (system) - 14 (question) = 280; the recent share, 60 %, takes 12 messages (168); the summary 24 (its
+        // heading is 10 words); the 88 tokens left take 6 more messages, and a seventh would not fit.
+        var recent = result.Plan.Parts.Single(p => p.Kind == ContextPartKind.Recent);
+        Assert.Equal(12 + 6 + 1, recent.MessageCount);
+        Assert.Equal(296, result.Plan.TotalTokens);
+        Assert.Equal(39 - 18, result.Plan.DroppedRecentMessages);
+        Assert.Equal(branch.TakeLast(19).Select(m => m.Text), result.Prompt.Messages.TakeLast(19).Select(m => m.Text));
+    }
+
+    [Fact]
+    public async Task The_recent_window_gives_way_to_the_summary_where_the_summarized_part_begins()
+    {
+        var branch = Conversation(40, wordsEach: 10);                    // Seq 101-140
+        var summary = new BranchSummary(Guid.NewGuid(), Words(10), 101, 125, branch[24].Id, 10);
+
+        var result = await Assembler(budget: 300).AssembleAsync("m", Sources(branch, hasOlder: true, summary: () => summary));
+
+        // Room is left, but the messages up to 125 are the summary's: the window ends above them.
+        var recent = result.Plan.Parts.Single(p => p.Kind == ContextPartKind.Recent);
+        Assert.Equal(126, recent.FromSeq);
+        Assert.True(result.Plan.TotalTokens + 14 <= 300);
+        Assert.Single(result.Plan.Parts, p => p.Kind == ContextPartKind.Summary);
+    }
+
+    [Fact]
+    public async Task A_recalled_message_the_recent_window_reaches_moves_into_it_and_is_sent_once()
+    {
+        var branch = Conversation(40, wordsEach: 10);                    // Seq 101-140
+        var recalled = branch[20];                                       // Seq 121, above the recent share's 12
+
+        var result = await Assembler(budget: 300).AssembleAsync("m", Sources(branch, hasOlder: true, recalled: [recalled]));
+
+        Assert.DoesNotContain(ContextPartKind.Recalled, result.Plan.Parts.Select(p => p.Kind));
+        Assert.Single(result.Prompt.Messages, m => m.Text.Contains(recalled.Text));
+        var recent = result.Plan.Parts.Single(p => p.Kind == ContextPartKind.Recent);
+        Assert.True(recent.FromSeq < recalled.Seq);
+        Assert.True(result.Plan.TotalTokens <= 300 && result.Plan.TotalTokens + 14 > 300);
+        Assert.Equal(branch.TakeLast(recent.MessageCount).Select(m => m.Text), result.Prompt.Messages.TakeLast(recent.MessageCount).Select(m => m.Text));
+    }
+
+    [Fact]
     public async Task Under_pressure_recall_goes_first_then_the_summary_and_the_recent_window_stays()
     {
         var branch = Conversation(20, wordsEach: 10);
@@ -141,43 +189,6 @@ public sealed class ContextAssemblerTests
 
         Assert.Equal(fromWindow.Prompt.Messages.Select(m => m.Text), fromPage.Prompt.Messages.Select(m => m.Text));
         Assert.Equal(fromWindow.Plan.TotalTokens, fromPage.Plan.TotalTokens);
-    }
-
-    [Theory]
-    [InlineData(5, 450, null)]
-    [InlineData(5, 550, "prefers answers in bullet points, with sources")]
-    [InlineData(30, 1_600, null)]
-    [InlineData(30, 2_000, "metric units")]
-    public async Task A_first_page_beyond_the_recent_share_of_a_branch_that_cannot_fit_whole_gives_the_same_prompt_as_the_whole_window(
-        int wordsEach, int budget, string? preferences)
-    {
-        // The first page costs less than the budget (39 messages of 9 or 34 tokens: 351 or 1,326) but more than the recent
-        // messages' share of it; older messages lie above the window, so the branch cannot fit whole and the recent
-        // window stops inside the page.
-        var window = Conversation(120, wordsEach);
-        var firstPage = window.TakeLast(40).ToList();
-        var assembler = Assembler(budget);
-
-        Assert.True(assembler.CouldUseOlderThan("m", firstPage));
-        Assert.False(assembler.CouldUseOlderThan("m", firstPage, olderBeyondWindow: true));
-        var fromPage = await assembler.AssembleAsync("m", Sources(firstPage, preferences, hasOlder: true));
-        var fromWindow = await assembler.AssembleAsync("m", Sources(window, preferences, hasOlder: true));
-
-        Assert.Equal(fromWindow.Prompt.Messages.Select(m => m.Text), fromPage.Prompt.Messages.Select(m => m.Text));
-        Assert.Equal(fromWindow.Plan.TotalTokens, fromPage.Plan.TotalTokens);
-        Assert.InRange(fromPage.Plan.Parts.Single(p => p.Kind == ContextPartKind.Recent).MessageCount, 2, 40);
-    }
-
-    [Fact]
-    public void A_first_page_beyond_the_recent_share_needs_no_older_messages_when_the_branch_cannot_fit_whole()
-    {
-        // 39 messages above the question at 9 tokens each: 351 tokens, which is 60 % of 585.
-        var firstPage = Conversation(40, wordsEach: 5);
-        var fixedCost = Assembler(0).Cost("m", SystemPrompt) + Assembler(0).Cost("m", firstPage[^1].Text);
-
-        Assert.True(Assembler(budget: fixedCost + 585).CouldUseOlderThan("m", firstPage, olderBeyondWindow: true));
-        Assert.False(Assembler(budget: fixedCost + 584).CouldUseOlderThan("m", firstPage, olderBeyondWindow: true));
-        Assert.True(Assembler(budget: fixedCost + 584).CouldUseOlderThan("m", firstPage, olderBeyondWindow: false));
     }
 
     [Fact]
