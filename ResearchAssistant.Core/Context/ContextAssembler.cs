@@ -193,8 +193,9 @@ public sealed class ContextAssembler(LlmOptions llm, ContextOptions options, ITo
     {
         foreach (var (message, tokens) in older.Skip(recent.Count))
         {
-            // Ancestors are older than their descendants, so the summarized part of the branch is at or below ToSeq.
-            if (summary is not null && (message.Id == summary.ToMessageId || message.Seq <= summary.ToSeq))
+            // Ancestors are older than their descendants, so the summarized part of the branch (ending at the message
+            // whose Seq is ToSeq) is at or below ToSeq.
+            if (summary is not null && message.Seq <= summary.ToSeq)
             {
                 break;
             }

@@ -43,13 +43,14 @@ public sealed class TurnContextBuilder(
         }
         var firstPage = await BranchReader.ReadEndingAtAsync(db, sessionId, questionId, pageSize, ct);
         var views = firstPage.Messages.Select(m => BranchReader.ToPromptView(m, cipher)).ToList();
-        if (!assembler.CouldUseOlderThan(model.Name, views))
+        var couldUseOlder = assembler.CouldUseOlderThan(model.Name, views);
+        if (!couldUseOlder)
         {
             _ = Rank();
         }
         try
         {
-            var hasOlder = await ReadRestOfWindowAsync(db, sessionId, firstPage, views, cipher, options, ct);
+            var hasOlder = await ReadRestOfWindowAsync(db, sessionId, firstPage, views, couldUseOlder, cipher, options, ct);
             var sources = new ContextSources(
                 await preferences,
                 views,
@@ -75,11 +76,12 @@ public sealed class TurnContextBuilder(
     /// use older messages. Most turns of a long conversation fill the budget within the first page, so they read and
     /// decrypt a third of the rows. Returns whether older messages exist above what <paramref name="views"/> holds.
     /// </summary>
-    private async Task<bool> ReadRestOfWindowAsync(
-        AppDbContext db, Guid sessionId, BranchSlice firstPage, List<MessageView> views, UserCipher cipher, ContextOptions options, CancellationToken ct)
+    /// <param name="couldUseOlder">What <see cref="ContextAssembler.CouldUseOlderThan"/> said of the first page.</param>
+    private static async Task<bool> ReadRestOfWindowAsync(AppDbContext db, Guid sessionId, BranchSlice firstPage, List<MessageView> views,
+        bool couldUseOlder, UserCipher cipher, ContextOptions options, CancellationToken ct)
     {
         var rest = options.MaxRecentMessages - views.Count;
-        if (!firstPage.HasOlder || rest <= 0 || !assembler.CouldUseOlderThan(model.Name, views))
+        if (!firstPage.HasOlder || rest <= 0 || !couldUseOlder)
         {
             return firstPage.HasOlder;
         }
